@@ -1,0 +1,68 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "ksand",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ksand", targets: ["ksand"]),
+        .executable(name: "ksand-init", targets: ["SandboxInit"]),
+        .library(name: "Sandbox", targets: ["Sandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // libarchive, seen from Swift: module map and header only.
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        // The wire format between the host and the guest init: frames and the run spec. Pure Swift, no Foundation.
+        .target(name: "SandboxProtocol"),
+        // Syscalls the guest init needs that Glibc does not declare (finit_module).
+        .target(name: "CGuestSyscalls"),
+        // The guest's /init: statically linked, Glibc only. Mounts, overlays, runs the command, powers off.
+        .executableTarget(
+            name: "SandboxInit",
+            dependencies: ["SandboxProtocol", "CGuestSyscalls"],
+            swiftSettings: [.unsafeFlags(["-Osize"])],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"])]
+        ),
+        // Reproducible newc initramfs through libarchive, with the kernel-module closure. The only importer of CArchive.
+        .target(
+            name: "Initramfs",
+            dependencies: ["CArchive", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Pure console parser: host-timestamped console lines → events → phases.
+        .target(name: "BootTimeline"),
+        // SandboxSpec, kernel discovery, accelerator probe, the QEMU backend, the command channel and the reaper.
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "SandboxProtocol", "Initramfs", "BootTimeline",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The thin command-line interface.
+        .executableTarget(
+            name: "ksand",
+            dependencies: [
+                "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
+        .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"]),
+        .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),
+    ]
+)
