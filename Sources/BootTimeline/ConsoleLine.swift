@@ -1,0 +1,53 @@
+/// One line of the guest's serial console, as the host saw it.
+public struct ConsoleLine: Equatable, Sendable {
+    /// When the line arrived on the host, in seconds since the VMM was spawned (host monotonic clock).
+    public var hostSeconds: Double
+    /// The kernel's printk timestamp in seconds, when the line carries one (`[    1.234567] …`).
+    public var kernelSeconds: Double?
+    /// The text after the timestamp (or the whole line), without the line terminator.
+    public var text: String
+
+    public init(hostSeconds: Double, kernelSeconds: Double?, text: String) {
+        self.hostSeconds = hostSeconds
+        self.kernelSeconds = kernelSeconds
+        self.text = text
+    }
+
+    /// Parses a raw console line. Bytes that are not UTF-8 are replaced; carriage returns and other control
+    /// characters (serial noise, escape sequences) are dropped, so a garbled line still yields its text.
+    public init(raw: [UInt8], hostSeconds: Double) {
+        var bytes = raw[...]
+        while let last = bytes.last, last == 0x0a || last == 0x0d { bytes = bytes.dropLast() }
+        let cleaned = bytes.filter { $0 >= 0x20 || $0 == 0x09 }
+        let text = String(decoding: cleaned, as: UTF8.self)
+        self.hostSeconds = hostSeconds
+        if let (seconds, rest) = ConsoleLine.splitPrintkTimestamp(text) {
+            self.kernelSeconds = seconds
+            self.text = rest
+        } else {
+            self.kernelSeconds = nil
+            self.text = text
+        }
+    }
+
+    /// Splits `[    1.234567] text` into (1.234567, "text"); nil when the line has no printk timestamp.
+    static func splitPrintkTimestamp(_ line: String) -> (Double, String)? {
+        let utf8 = Array(line.utf8)
+        guard let open = utf8.firstIndex(of: UInt8(ascii: "[")), open <= 2,
+              let close = utf8[open...].firstIndex(of: UInt8(ascii: "]")), close - open <= 20 else { return nil }
+        let inner = String(decoding: utf8[(open + 1)..<close], as: UTF8.self).trimmingSpaces()
+        guard inner.contains("."), let seconds = Double(inner), seconds >= 0 else { return nil }
+        var restStart = close + 1
+        if restStart < utf8.count && utf8[restStart] == UInt8(ascii: " ") { restStart += 1 }
+        return (seconds, String(decoding: utf8[restStart...], as: UTF8.self))
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while scalars.first == " " { scalars = scalars.dropFirst() }
+        while scalars.last == " " { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
+}

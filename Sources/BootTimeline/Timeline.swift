@@ -1,0 +1,78 @@
+/// The phases of one sandbox run, computed from its console lines and two host instants.
+///
+/// Phases (seconds): `vmm` spawn → kernel start; `kernel` → init starts; `init` → command starts; `command` →
+/// command exits; `shutdown` → the kernel's power-off line; `teardown` → VMM process gone; `total` spawn → gone.
+/// Guest-side boundaries use the kernel's printk clock (the init's markers go through /dev/kmsg), host-side ones
+/// the host's monotonic clock. The kernel's start on the host clock is estimated from the earliest printk
+/// lines: arrival time minus printk time, minimised over the lines (serial output can only arrive late).
+public struct Timeline: Equatable, Sendable {
+    public enum Phase: String, CaseIterable, Sendable, Codable {
+        case vmm, kernel, `init`, command, shutdown, teardown, total
+    }
+
+    /// Duration of each phase that could be measured, in seconds.
+    public var phases: [Phase: Double]
+    /// The panic reason, when the kernel panicked.
+    public var panicReason: String?
+    /// The exit status the init reported in its `command-exit` marker, if it did.
+    public var markedExitStatus: Int?
+
+    public init(phases: [Phase: Double] = [:], panicReason: String? = nil, markedExitStatus: Int? = nil) {
+        self.phases = phases
+        self.panicReason = panicReason
+        self.markedExitStatus = markedExitStatus
+    }
+
+    /// Boot as budgets see it: vmm + kernel + init, when all three are known.
+    public var boot: Double? {
+        guard let vmm = phases[.vmm], let kernel = phases[.kernel], let initPhase = phases[.`init`] else { return nil }
+        return vmm + kernel + initPhase
+    }
+
+    /// Computes the timeline. `exitedAtHostSeconds` is when the VMM process was seen gone (nil if still running).
+    public static func compute(lines: [ConsoleLine], exitedAtHostSeconds: Double?) -> Timeline {
+        var kernelOriginOnHost: Double?
+        var sawKernelStart = false
+        var initStart: Double?, commandStart: Double?, commandExit: Double?, powerOff: Double?, powerOffHost: Double?
+        var runInit: Double?
+        var timeline = Timeline()
+        for line in lines {
+            if let k = line.kernelSeconds, k < 5 || kernelOriginOnHost == nil {
+                // Only early lines sharpen the estimate; later ones would add drift, not precision.
+                let origin = line.hostSeconds - k
+                kernelOriginOnHost = min(kernelOriginOnHost ?? origin, origin)
+            }
+            guard let event = BootEvent.recognise(line.text) else { continue }
+            switch event {
+            case .kernelStart: sawKernelStart = true
+            case .runInit: runInit = runInit ?? line.kernelSeconds
+            case .marker(let name, let detail):
+                switch name {
+                case "init-start": initStart = initStart ?? line.kernelSeconds
+                case "command-start": commandStart = commandStart ?? line.kernelSeconds
+                case "command-exit":
+                    commandExit = commandExit ?? line.kernelSeconds
+                    if let status = detail.dropPrefix("status=").flatMap({ Int($0) }) { timeline.markedExitStatus = status }
+                default: break
+                }
+            case .powerOff:
+                powerOff = powerOff ?? line.kernelSeconds
+                powerOffHost = powerOffHost ?? line.hostSeconds
+            case .panic(let reason):
+                timeline.panicReason = timeline.panicReason ?? reason
+                powerOffHost = powerOffHost ?? line.hostSeconds
+            }
+        }
+        if sawKernelStart || kernelOriginOnHost != nil, let origin = kernelOriginOnHost {
+            timeline.phases[.vmm] = max(0, origin)
+        }
+        let initBegins = initStart ?? runInit
+        if let initBegins { timeline.phases[.kernel] = initBegins }
+        if let initBegins, let commandStart { timeline.phases[.`init`] = commandStart - initBegins }
+        if let commandStart, let commandExit { timeline.phases[.command] = commandExit - commandStart }
+        if let commandExit, let powerOff { timeline.phases[.shutdown] = powerOff - commandExit }
+        if let powerOffHost, let exited = exitedAtHostSeconds { timeline.phases[.teardown] = max(0, exited - powerOffHost) }
+        if let exited = exitedAtHostSeconds { timeline.phases[.total] = exited }
+        return timeline
+    }
+}

@@ -1,0 +1,17 @@
+/// Renders a timeline as an aligned text table, one phase per line, milliseconds.
+public enum TimelineTable {
+    public static func render(_ timeline: Timeline) -> String {
+        Timeline.Phase.allCases.map { phase in
+            let name = phase.rawValue.padding(toLength: 9)
+            guard let seconds = timeline.phases[phase] else { return "  \(name)        -" }
+            let ms = String(Int((seconds * 1000).rounded()))
+            return "  \(name) \(String(repeating: " ", count: max(0, 7 - ms.count)))\(ms) ms"
+        }.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func padding(toLength length: Int) -> String {
+        count >= length ? self : self + String(repeating: " ", count: length - count)
+    }
+}

@@ -1,0 +1,49 @@
+import CArchive
+
+/// Decompresses a single compressed stream (gzip, xz, lzma, zstd, lz4, bzip2, lzop) with libarchive's raw
+/// format reader, which recognises the compression by its magic bytes.
+public enum StreamDecompressor {
+    /// Decompresses `input`, handing each decompressed block to `sink`. Returns the decompressed size.
+    /// Data after the end of the compressed stream (the kernel appends the uncompressed size) is ignored.
+    public static func decompress(
+        _ input: UnsafeRawBufferPointer, what: String, sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
+        guard let reader = archive_read_new() else { throw StreamDecompressorError(what: what, message: "out of memory") }
+        defer { archive_read_free(reader) }
+        archive_read_support_filter_all(reader)
+        archive_read_support_format_raw(reader)
+        guard archive_read_open_memory(reader, input.baseAddress, input.count) == ARCHIVE_OK else {
+            throw StreamDecompressorError(what: what, message: String(cString: archive_error_string(reader)))
+        }
+        var entry: OpaquePointer?
+        guard archive_read_next_header(reader, &entry) == ARCHIVE_OK else {
+            throw StreamDecompressorError(what: what, message: String(cString: archive_error_string(reader)))
+        }
+        guard archive_filter_count(reader) > 1 else {
+            throw StreamDecompressorError(what: what, message: "not compressed in a format libarchive knows")
+        }
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { archive_read_data(reader, $0.baseAddress, $0.count) }
+            if n > 0 {
+                try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                total += n
+            } else if n == 0 {
+                return total
+            } else if total > 0 {
+                // Trailing bytes after a complete stream make some filters report an error at the very end.
+                return total
+            } else {
+                throw StreamDecompressorError(what: what, message: String(cString: archive_error_string(reader)))
+            }
+        }
+    }
+}
+
+/// A stream that could not be decompressed.
+public struct StreamDecompressorError: Error, CustomStringConvertible {
+    public var what: String
+    public var message: String
+    public var description: String { "cannot decompress \(what): \(message)" }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// Decides whether KVM can actually run a kernel here, not merely whether /dev/kvm exists.
+///
+/// Some hosts expose a /dev/kvm that cannot run a stock kernel (QEMU aborts, or the guest prints nothing for
+/// minutes). The probe boots the real kernel under KVM with no initramfs and waits briefly for its first console
+/// line. The verdict is cached per host boot, QEMU binary and kernel file, so only the first run pays for it.
+public struct AcceleratorProbe: Sendable {
+    public var qemuPath: String
+    public var cache: CacheDirectory
+    /// How long a working KVM may take to print the kernel's first line.
+    public var timeout: Duration
+
+    public init(qemuPath: String, cache: CacheDirectory, timeout: Duration = .seconds(3)) {
+        self.qemuPath = qemuPath
+        self.cache = cache
+        self.timeout = timeout
+    }
+
+    public struct Verdict: Sendable, Equatable {
+        public var accelerator: QEMUCommandLine.Accelerator
+        /// Why KVM was not chosen, when it was not.
+        public var reason: String?
+    }
+
+    /// Resolves `auto`; `kvm` and `tcg` are taken as given.
+    public func resolve(_ choice: SandboxSpec.AcceleratorChoice, bootImage: String, kernelIdentity: String) async -> Verdict {
+        switch choice {
+        case .kvm: return Verdict(accelerator: .kvm, reason: nil)
+        case .tcg: return Verdict(accelerator: .tcg, reason: nil)
+        case .auto: break
+        }
+        let fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return Verdict(accelerator: .tcg, reason: "/dev/kvm: \(errnoText(errno))") }
+        close(fd)
+        let bootID = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "unknown"
+        var qemuStat = stat()
+        stat(qemuPath, &qemuStat)
+        let key = stableHash("\(bootID.trimmingCharacters(in: .whitespacesAndNewlines))|\(qemuPath)|\(qemuStat.st_mtim.tv_sec)|\(kernelIdentity)")
+        let verdictFile = (try? cache.subdirectory("accel")).map { $0 + "/" + key }
+        if let verdictFile, let cached = try? String(contentsOfFile: verdictFile, encoding: .utf8) {
+            if cached == "kvm" { return Verdict(accelerator: .kvm, reason: nil) }
+            return Verdict(accelerator: .tcg, reason: cached.hasPrefix("tcg ") ? String(cached.dropFirst(4)) : cached)
+        }
+        let verdict = await probe(bootImage: bootImage)
+        if let verdictFile {
+            let text = verdict.accelerator == .kvm ? "kvm" : "tcg " + (verdict.reason ?? "")
+            try? CacheDirectory.writeAtomically(Array(text.utf8), to: verdictFile)
+        }
+        return verdict
+    }
+
+    /// Boots the kernel under KVM and waits for its first console line.
+    func probe(bootImage: String) async -> Verdict {
+        let arguments = [
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-machine", "q35", "-accel", "kvm",
+            "-cpu", "host", "-m", "128M", "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
+            "-kernel", bootImage, "-append", "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1",
+        ]
+        let timeout = self.timeout
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(qemuPath)), arguments: Arguments(arguments), platformOptions: options,
+                input: .none, output: .sequence, error: .string(limit: 64 * 1024)
+            ) { execution -> Bool in
+                let pid = execution.processIdentifier.value
+                let watchdog = Task {
+                    try await Task.sleep(for: timeout)
+                    kill(pid, SIGKILL)
+                }
+                defer { watchdog.cancel() }
+                var seen: [UInt8] = []
+                for try await chunk in execution.standardOutput {
+                    chunk.withUnsafeBytes { seen += $0 }
+                    if seen.count > 0 && String(decoding: seen, as: UTF8.self).contains("Linux version") {
+                        kill(pid, SIGKILL)
+                        return true
+                    }
+                }
+                return false
+            }
+            if result.closureResult { return Verdict(accelerator: .kvm, reason: nil) }
+            let stderr = (result.standardError ?? "").split(separator: "\n").first.map(String.init) ?? ""
+            if case .exited = result.terminationStatus, !stderr.isEmpty {
+                return Verdict(accelerator: .tcg, reason: "QEMU failed under KVM: \(stderr)")
+            }
+            if !stderr.isEmpty && !stderr.contains("terminating on signal") {
+                return Verdict(accelerator: .tcg, reason: "QEMU failed under KVM: \(stderr)")
+            }
+            return Verdict(accelerator: .tcg, reason: "the kernel printed nothing within \(timeout) under KVM")
+        } catch {
+            return Verdict(accelerator: .tcg, reason: "could not run \(qemuPath) for the KVM probe: \(error)")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Where ksand keeps what it can reuse between runs: initramfs archives, unpacked kernels, probe verdicts.
+///
+/// `$KSAND_CACHE_DIR`, else `$XDG_CACHE_HOME/ksand`, else `~/.cache/ksand`. Everything in it is keyed by
+/// the content (or file identity) of its inputs and written atomically, so it is safe to delete at any time.
+public struct CacheDirectory: Sendable {
+    public var path: String
+
+    public init(path: String) { self.path = path }
+
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> CacheDirectory {
+        if let explicit = environment["KSAND_CACHE_DIR"], !explicit.isEmpty { return CacheDirectory(path: explicit) }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return CacheDirectory(path: xdg + "/ksand") }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return CacheDirectory(path: home + "/.cache/ksand")
+    }
+
+    /// The subdirectory for one kind of artifact, created if needed.
+    public func subdirectory(_ name: String) throws(SandboxError) -> String {
+        let directory = path + "/" + name
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .io(what: "cannot create cache directory", path: directory, errno: (error as NSError).code == 0 ? EIO : Int32((error as NSError).code))
+        }
+        return directory
+    }
+
+    /// Writes `bytes` to `name` in `directory` through a temporary file and rename, so readers never see half a file.
+    public static func writeAtomically(_ bytes: [UInt8], to finalPath: String) throws(SandboxError) {
+        let temporary = finalPath + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            throw .io(what: "cannot write", path: temporary, errno: errno)
+        }
+        guard rename(temporary, finalPath) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw .io(what: "cannot move into place", path: finalPath, errno: code)
+        }
+    }
+}
+
+/// A short, stable hash of a string (FNV-1a, 64 bit): for cache keys built from file identities, not for content.
+func stableHash(_ text: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01b3
+    }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}

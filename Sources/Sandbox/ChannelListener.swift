@@ -1,0 +1,53 @@
+import Foundation
+
+/// A listening unix socket that QEMU connects the command channel's chardev to.
+final class ChannelListener: @unchecked Sendable {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws(SandboxError) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .io(what: "cannot create socket for", path: path, errno: errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else {
+            close(fd)
+            throw .invalidOption("socket path \(path) is longer than \(capacity - 1) bytes; set KSAND_RUNTIME_DIR to a shorter directory")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8) + [0])
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 1) == 0 else {
+            let code = errno
+            close(fd)
+            throw .io(what: "cannot listen on", path: path, errno: code)
+        }
+        self.path = path
+        self.fd = fd
+    }
+
+    /// Waits up to `timeout` for QEMU to connect. Nil on timeout or when `cancelled` says so.
+    func accept(timeout: Duration, cancelled: () -> Bool) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline && !cancelled() {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 50) > 0 {
+                let client = Glibc.accept(fd, nil, nil)
+                if client >= 0 {
+                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                    return client
+                }
+            }
+        }
+        return nil
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+}

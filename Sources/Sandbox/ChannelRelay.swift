@@ -1,0 +1,216 @@
+import Foundation
+import SandboxProtocol
+
+/// Where the command's standard streams come from and go to on the host.
+public struct SandboxIO: Sendable {
+    public var stdin: Int32?
+    public var stdout: Int32
+    public var stderr: Int32
+
+    public init(stdin: Int32?, stdout: Int32, stderr: Int32) {
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// ksand's own stdin, stdout and stderr.
+    public static let standard = SandboxIO(stdin: STDIN_FILENO, stdout: STDOUT_FILENO, stderr: STDERR_FILENO)
+}
+
+/// Runs the host end of the command channel on its own thread: sends the spec when the init says hello, forwards
+/// stdin, writes the command's stdout and stderr byte-exact to the host's, and records its exit status.
+///
+/// Socket writes are non-blocking and queued, so the relay never waits on the guest while the guest waits on it.
+final class ChannelRelay: @unchecked Sendable {
+    struct Outcome: Sendable {
+        var exit: CommandExit?
+        var failure: String?
+        var protocolError: String?
+        var sawHello = false
+        /// Host seconds (since spawn) when the exit frame arrived.
+        var exitHostSeconds: Double?
+    }
+
+    private let socketFD: Int32
+    private let spec: RunSpec
+    private let io: SandboxIO
+    private let clockOrigin: ContinuousClock.Instant
+    private let wake: [Int32]
+    private let lock = NSLock()
+    private var outcome = Outcome()
+    private var pendingTerminate = false
+    private var stopRequested = false
+    private let finished = DispatchSemaphore(value: 0)
+    private var onExit: (@Sendable () -> Void)?
+
+    init(socketFD: Int32, spec: RunSpec, io: SandboxIO, clockOrigin: ContinuousClock.Instant, onExit: (@Sendable () -> Void)?) {
+        self.socketFD = socketFD
+        self.spec = spec
+        self.io = io
+        self.clockOrigin = clockOrigin
+        self.onExit = onExit
+        var fds: [Int32] = [0, 0]
+        _ = pipe(&fds)
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
+        self.wake = fds
+        _ = fcntl(socketFD, F_SETFL, fcntl(socketFD, F_GETFL) | O_NONBLOCK)
+    }
+
+    deinit {
+        close(wake[0])
+        close(wake[1])
+        close(socketFD)
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            self.loop()
+            self.finished.signal()
+        }
+        thread.name = "ksand-channel"
+        thread.start()
+    }
+
+    /// The outcome so far (complete once ``waitUntilFinished()`` returned).
+    var current: Outcome { lock.withLock { outcome } }
+
+    /// Whether the init has said hello, so that a terminate request can reach it.
+    var guestListening: Bool { lock.withLock { outcome.sawHello } }
+
+    /// Asks the init to stop the command and power off.
+    func requestTerminate() {
+        lock.withLock { pendingTerminate = true }
+        poke()
+    }
+
+    /// Ends the relay thread (after QEMU is gone).
+    func stop() {
+        lock.withLock { stopRequested = true }
+        poke()
+    }
+
+    func waitUntilFinished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.finished.wait()
+                self.finished.signal()
+                continuation.resume()
+            }
+        }
+    }
+
+    private func poke() {
+        var byte: UInt8 = 1
+        _ = write(wake[1], &byte, 1)
+    }
+
+    private func loop() {
+        var decoder = FrameDecoder()
+        var outgoing: [UInt8] = []
+        var outgoingStart = 0
+        var specSent = false
+        var stdinOpen = spec.forwardsStdin && io.stdin != nil
+        var stdoutOpen = true, stderrOpen = true
+        var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+        func queue(_ frame: Frame) {
+            if outgoingStart == outgoing.count { outgoing.removeAll(keepingCapacity: true); outgoingStart = 0 }
+            outgoing += frame.encoded()
+        }
+        while true {
+            let (terminate, stopping) = lock.withLock { () -> (Bool, Bool) in
+                defer { pendingTerminate = false }
+                return (pendingTerminate, stopRequested)
+            }
+            if stopping { return }
+            if terminate && specSent { queue(Frame(.terminate)) }
+            let wantStdin = stdinOpen && specSent && outgoing.count - outgoingStart < 1 << 20
+            var polls = [
+                pollfd(fd: socketFD, events: Int16(POLLIN) | (outgoingStart < outgoing.count ? Int16(POLLOUT) : 0), revents: 0),
+                pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wantStdin ? io.stdin! : -1, events: Int16(POLLIN), revents: 0),
+            ]
+            guard poll(&polls, nfds_t(polls.count), -1) >= 0 else {
+                if errno == EINTR { continue }
+                record { $0.protocolError = "poll: \(errnoText(errno))" }
+                return
+            }
+            if polls[1].revents != 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                _ = read(wake[0], &sink, sink.count)
+            }
+            if polls[0].revents & Int16(POLLOUT) != 0 {
+                let n = outgoing.withUnsafeBytes { write(socketFD, $0.baseAddress! + outgoingStart, outgoing.count - outgoingStart) }
+                if n > 0 { outgoingStart += n }
+            }
+            if polls[2].revents != 0 {
+                let n = read(io.stdin!, &readBuffer, 64 * 1024)
+                if n > 0 {
+                    queue(Frame(.stdin, Array(readBuffer[0..<n])))
+                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    queue(Frame(.stdin, []))
+                    stdinOpen = false
+                }
+            }
+            if polls[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                let n = read(socketFD, &readBuffer, readBuffer.count)
+                if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) { return }  // QEMU closed the channel
+                if n < 0 { continue }
+                decoder.append(readBuffer[0..<n])
+                do {
+                    while let frame = try decoder.next() {
+                        switch frame.kind {
+                        case .hello:
+                            record { $0.sawHello = true }
+                            if !specSent {
+                                queue(Frame(.spec, spec.encoded()))
+                                specSent = true
+                                if !stdinOpen && spec.forwardsStdin { queue(Frame(.stdin, [])) }
+                                if lock.withLock({ pendingTerminate }) { queue(Frame(.terminate)) }
+                            }
+                        case .stdout: if stdoutOpen { stdoutOpen = writeAll(io.stdout, frame.payload) }
+                        case .stderr: if stderrOpen { stderrOpen = writeAll(io.stderr, frame.payload) }
+                        case .exit:
+                            let status = try CommandExit(decoding: frame.payload)
+                            let seconds = (ContinuousClock.now - clockOrigin).seconds
+                            record { $0.exit = status; $0.exitHostSeconds = seconds }
+                            onExit?()
+                        case .failure:
+                            record { $0.failure = String(decoding: frame.payload, as: UTF8.self) }
+                        case .spec, .stdin, .terminate:
+                            throw FrameError.unknownKind(frame.kind.rawValue)
+                        }
+                    }
+                } catch {
+                    record { $0.protocolError = "\(error)" }
+                    return
+                }
+            }
+        }
+    }
+
+    private func record(_ change: (inout Outcome) -> Void) {
+        lock.withLock { change(&outcome) }
+    }
+
+    /// Writes all bytes; false when the reader has gone (EPIPE), after which the stream is discarded.
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n > 0 {
+                offset += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && errno == EAGAIN {
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&p, 1, 100)
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+}

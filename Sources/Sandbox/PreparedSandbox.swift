@@ -1,0 +1,38 @@
+import Foundation
+import SandboxProtocol
+
+/// A sandbox whose inputs have all been checked: the kernel exists and is a bzImage, its initramfs is packed,
+/// QEMU is found, the accelerator is decided. ``SandboxRunner`` boots it.
+public struct PreparedSandbox: Sendable {
+    public var spec: SandboxSpec
+    public var kernel: KernelImage
+    /// What QEMU loads: the bzImage, or its unpacked PVH-capable ELF.
+    public var bootImage: String
+    public var initramfs: String
+    public var qemuPath: String
+    public var accelerator: QEMUCommandLine.Accelerator
+    /// Set when `auto` fell back to TCG: the one warning to show.
+    public var acceleratorWarning: String?
+    /// What the guest init is told.
+    public var runSpec: RunSpec
+
+    /// The kernel command line ksand always passes, before the spec's extra arguments.
+    public static let baseKernelArguments = [
+        "console=ttyS0", "panic=-1", "printk.time=1", "printk.devkmsg=on", "rdinit=/init",
+        // No keyboard or mouse is attached; probing the i8042 controller only costs time.
+        "i8042.noaux", "i8042.nokbd",
+    ]
+
+    /// The QEMU command line for one run whose sockets live in `runDirectory`.
+    public func commandLine(runDirectory: String) -> QEMUCommandLine {
+        var shares = [QEMUCommandLine.Share(id: "root", hostPath: "/", tag: RunSpec.rootTag, readOnly: true)]
+        for share in runSpec.shares {
+            shares.append(.init(id: share.tag, hostPath: share.path, tag: share.tag, readOnly: !share.writable))
+        }
+        return QEMUCommandLine(
+            executable: qemuPath, machine: spec.machine, accelerator: accelerator, cpus: spec.cpus,
+            memoryMiB: spec.memoryMiB, kernel: bootImage, initrd: initramfs,
+            kernelArguments: PreparedSandbox.baseKernelArguments + spec.kernelArguments, shares: shares,
+            channelSocket: runDirectory + "/channel.sock", channelPortName: Frame.portName)
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// How to stop a process without losing data: ask, then escalate only once its I/O has stopped moving.
+public struct StopPolicy: Sendable, Equatable {
+    /// How long the I/O counters must stay still before the next step.
+    public var stallWindow: Duration
+    /// The most time any one step waits, even while I/O keeps moving.
+    public var maxWait: Duration
+    /// How often the counters are sampled.
+    public var sampleInterval: Duration
+
+    public init(stallWindow: Duration = .seconds(2), maxWait: Duration = .seconds(300), sampleInterval: Duration = .milliseconds(100)) {
+        self.stallWindow = stallWindow
+        self.maxWait = maxWait
+        self.sampleInterval = sampleInterval
+    }
+}
+
+/// What stopping a process took.
+public struct StopReport: Sendable, CustomStringConvertible {
+    public enum Step: String, Sendable, Codable {
+        /// It was gone before anything was sent.
+        case alreadyGone = "already gone"
+        /// It ended after the polite request (power-off, or whatever `ask` did).
+        case ask
+        case sigterm = "SIGTERM"
+        case sigkill = "SIGKILL"
+    }
+
+    /// The step after which the process was gone.
+    public var endedBy: Step
+    /// Whether its I/O was still moving when it was killed (only meaningful for SIGKILL: data may be lost).
+    public var ioMovingWhenKilled: Bool
+    public var duration: Duration
+    /// One line per step, with the counters seen.
+    public var log: [String]
+
+    public var description: String {
+        "stopped by \(endedBy.rawValue) after \(duration.seconds.formatted3)s"
+            + (endedBy == .sigkill ? (ioMovingWhenKilled ? " (I/O was still moving)" : " (I/O had stalled)") : "")
+    }
+}
+
+/// Stops processes by watching whether they still make progress, not on a fixed timer.
+///
+/// (1) `ask` (e.g. a power-off request to the guest); (2) while the process's /proc/PID/io counters keep
+/// moving, wait, up to `maxWait`; once they have been still for `stallWindow`, (3) SIGTERM and wait again by the
+/// same rule, then (4) SIGKILL.
+public enum Reaper {
+    public static func stop(
+        pid: pid_t, policy: StopPolicy = StopPolicy(),
+        ask: (@Sendable () async -> Bool)? = nil,
+        log: (@Sendable (String) -> Void)? = nil
+    ) async -> StopReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var lines: [String] = []
+        func note(_ line: String) {
+            let stamped = "[\((clock.now - started).seconds.formatted3)s] " + line
+            lines.append(stamped)
+            log?(stamped)
+        }
+        func report(_ step: StopReport.Step, moving: Bool = false) -> StopReport {
+            StopReport(endedBy: step, ioMovingWhenKilled: moving, duration: clock.now - started, log: lines)
+        }
+        guard ProcessProgress.sample(pid: pid) != nil else { return report(.alreadyGone) }
+
+        if let ask {
+            let asked = await ask()
+            note(asked ? "asked process \(pid) to stop" : "could not ask process \(pid) to stop; escalating")
+            if asked, await waitWhileProgressing(pid: pid, policy: policy, note: note) == nil { return report(.ask) }
+        }
+        note("sending SIGTERM to \(pid)")
+        kill(pid, SIGTERM)
+        guard let last = await waitWhileProgressing(pid: pid, policy: policy, note: note) else { return report(.sigterm) }
+        note("sending SIGKILL to \(pid) (\(last.moving ? "I/O still moving at the cap" : "I/O stalled"))")
+        kill(pid, SIGKILL)
+        while ProcessProgress.sample(pid: pid) != nil { try? await Task.sleep(for: .milliseconds(10)) }
+        return report(.sigkill, moving: last.moving)
+    }
+
+    /// Waits until the process is gone (nil) or its I/O has been still for the stall window or the cap is hit.
+    private static func waitWhileProgressing(
+        pid: pid_t, policy: StopPolicy, note: (String) -> Void
+    ) async -> (progress: ProcessProgress, moving: Bool)? {
+        let clock = ContinuousClock()
+        let begin = clock.now
+        guard var previous = ProcessProgress.sample(pid: pid) else { return nil }
+        var lastMovement = clock.now
+        note("counters: \(previous)")
+        while true {
+            try? await Task.sleep(for: policy.sampleInterval)
+            guard let current = ProcessProgress.sample(pid: pid) else { return nil }
+            let now = clock.now
+            if current.ioMoved(since: previous) {
+                lastMovement = now
+            }
+            if now - lastMovement >= policy.stallWindow {
+                note("I/O still for \((now - lastMovement).seconds.formatted3)s: \(current)")
+                return (current, false)
+            }
+            if now - begin >= policy.maxWait {
+                note("waited the maximum \(policy.maxWait.seconds.formatted3)s with I/O moving: \(current)")
+                return (current, true)
+            }
+            previous = current
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
+
+extension Double {
+    var formatted3: String { String(format: "%.3f", self) }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Initramfs
+import SandboxProtocol
+import SystemPackage
+
+/// Checks a ``SandboxSpec`` against the host and produces a bootable ``PreparedSandbox``.
+public struct SandboxPreparer: Sendable {
+    /// The modules a modular kernel needs for ksand's devices and mounts (built-in ones are skipped).
+    public static let guestModules = [
+        "virtio_pci", "virtio_mmio", "virtio_console", "9pnet_virtio", "9p", "overlay",
+    ]
+
+    public var cache: CacheDirectory
+    public var environment: [String: String]
+
+    public init(cache: CacheDirectory = .standard(), environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.cache = cache
+        self.environment = environment
+    }
+
+    public func prepare(_ spec: SandboxSpec) async throws(SandboxError) -> PreparedSandbox {
+        guard !spec.command.isEmpty else { throw .invalidOption("no command given: ksand run [options] -- COMMAND [ARGS...]") }
+        guard spec.memoryMiB >= 64 else { throw .invalidOption("--memory \(spec.memoryMiB): at least 64 MiB is needed") }
+        guard spec.cpus >= 1 else { throw .invalidOption("--cpus \(spec.cpus): at least 1") }
+        if let timeout = spec.timeout, timeout <= 0 { throw .invalidOption("--timeout \(timeout): must be positive") }
+        for path in spec.readWrite + spec.overlays + spec.tmpfs {
+            guard path.hasPrefix("/") else { throw .invalidOption("\(path): sandbox paths must be absolute") }
+        }
+        for path in spec.readWrite {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw .directoryMissing(option: "--rw", path: path)
+            }
+        }
+        guard let qemuPath = ExecutableLookup.find(spec.qemu) else { throw .qemuMissing(name: spec.qemu) }
+        let kernel: KernelImage
+        if let path = spec.kernel { kernel = try KernelImage.open(path) } else { kernel = try KernelImage.defaultKernel() }
+        let initBinary = try ExecutableLookup.guestInit(environment: environment)
+        let initramfs = try buildInitramfs(kernel: kernel, initBinary: initBinary)
+        let bootImage = spec.directBoot ? (try DirectBootImage.prepare(kernel, cache: cache) ?? kernel.path) : kernel.path
+        let verdict = await AcceleratorProbe(qemuPath: qemuPath, cache: cache)
+            .resolve(spec.accelerator, bootImage: bootImage, kernelIdentity: kernel.fileIdentity)
+        let warning = verdict.reason.map {
+            "KVM is not usable (\($0)); using TCG software emulation, roughly 10x slower. Pass --accel tcg to skip this check."
+        }
+        return PreparedSandbox(
+            spec: spec, kernel: kernel, bootImage: bootImage, initramfs: initramfs, qemuPath: qemuPath,
+            accelerator: verdict.accelerator, acceleratorWarning: warning, runSpec: runSpec(for: spec))
+    }
+
+    /// The guest init's instructions: the command, a clean environment, the caller's identity and directory.
+    public func runSpec(for spec: SandboxSpec) -> RunSpec {
+        var env = SandboxSpec.cleanEnvironment(from: environment)
+        for (key, value) in spec.environment { env[key] = value }
+        let shares = spec.readWrite.enumerated().map { index, path in
+            RunSpec.Share(tag: "ksand-rw\(index)", path: path, writable: true)
+        }
+        return RunSpec(
+            argv: spec.command, environment: env.keys.sorted().map { "\($0)=\(env[$0]!)" },
+            workingDirectory: spec.workingDirectory ?? FileManager.default.currentDirectoryPath,
+            uid: spec.uid ?? getuid(), gid: spec.gid ?? getgid(), supplementaryGroups: [],
+            overlays: spec.overlays, tmpfs: spec.tmpfs, shares: shares, forwardsStdin: spec.forwardStdin)
+    }
+
+    /// Packs (or finds in the cache) the initramfs with the init and, for a modular kernel, its modules.
+    public func buildInitramfs(kernel: KernelImage, initBinary: String) throws(SandboxError) -> String {
+        let request = try initramfsRequest(kernel: kernel, initBinary: initBinary, compression: .none)
+        do {
+            return try InitramfsBuilder.build(request, cacheDirectory: FilePath(try cache.subdirectory(""))).path.string
+        } catch {
+            throw .initramfs("\(error)")
+        }
+    }
+
+    /// Packs the initramfs to `output` (for `ksand initramfs -o`). Returns the path written.
+    public func writeInitramfs(kernel: KernelImage, initBinary: String, compression: String, to output: String) throws(SandboxError) -> String {
+        guard let compression = InitramfsCompression(rawValue: compression) else {
+            throw .invalidOption("--compression \(compression): expected one of \(InitramfsCompression.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let request = try initramfsRequest(kernel: kernel, initBinary: initBinary, compression: compression)
+        do {
+            return try InitramfsBuilder.write(request, to: FilePath(output)).path.string
+        } catch {
+            throw .initramfs("\(error)")
+        }
+    }
+
+    /// What goes into the initramfs for this kernel: the init, and the modules it cannot run without.
+    func initramfsRequest(kernel: KernelImage, initBinary: String, compression: InitramfsCompression) throws(SandboxError) -> InitramfsRequest {
+        var modules: ModuleSelection?
+        let modular = kernel.config.map { $0.isBuiltIn("CONFIG_MODULES") } ?? (kernel.modulesDirectory != nil)
+        let allBuiltIn = kernel.config.map { config in SandboxPreparer.requiredSymbols.allSatisfy { config.isBuiltIn($0) } } ?? false
+        if modular && !allBuiltIn {
+            guard let directory = kernel.modulesDirectory else {
+                throw .modulesMissing(release: kernel.release, searched: "/lib/modules/\(kernel.release)")
+            }
+            var decompresses: Set<InitramfsCompression> = []
+            if let config = kernel.config, config.isBuiltIn("CONFIG_MODULE_DECOMPRESS") {
+                if config.isBuiltIn("CONFIG_MODULE_COMPRESS_GZIP") { decompresses.insert(.gzip) }
+                if config.isBuiltIn("CONFIG_MODULE_COMPRESS_ZSTD") { decompresses.insert(.zstd) }
+            }
+            modules = ModuleSelection(
+                modulesDirectory: FilePath(directory), kernelRelease: kernel.release,
+                wanted: SandboxPreparer.guestModules, kernelDecompresses: decompresses)
+        }
+        return InitramfsRequest(initBinary: FilePath(initBinary), modules: modules, extraFiles: [], compression: compression)
+    }
+
+    /// Symbols whose being built in means the initramfs needs no modules.
+    static let requiredSymbols = [
+        "CONFIG_VIRTIO_PCI", "CONFIG_VIRTIO_CONSOLE", "CONFIG_NET_9P_VIRTIO", "CONFIG_9P_FS", "CONFIG_OVERLAY_FS",
+    ]
+}

@@ -1,0 +1,30 @@
+import BootTimeline
+import SandboxProtocol
+
+/// How a sandbox run ended, with what was measured on the way.
+public struct SandboxResult: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// The command ran and ended; its status is the sandbox's.
+        case completed(CommandExit)
+        /// The guest kernel panicked; the reason from its console.
+        case guestPanic(String)
+        /// The guest never ran the command (init failed, the kernel stopped early, QEMU died); why.
+        case bootFailed(String)
+        /// The timeout fired before the command ended.
+        case timedOut(seconds: Double)
+        /// ksand was interrupted (SIGINT, SIGTERM, SIGHUP) before the command ended.
+        case interrupted
+    }
+
+    public var outcome: Outcome
+    public var timeline: Timeline
+    /// The last console lines, for showing when something went wrong.
+    public var consoleTail: [String]
+    /// All console lines with their host arrival times.
+    public var consoleLines: [ConsoleLine]
+    /// How QEMU was stopped, when ksand had to stop it (timeout, interrupt, a guest that did not power off).
+    public var stopReport: StopReport?
+    /// What QEMU wrote to its stderr (trimmed).
+    public var qemuStderr: String
+    public var accelerator: QEMUCommandLine.Accelerator
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct Ksand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ksand",
+        abstract: "Build small Linux sandbox kernels, boot them under QEMU with the host's root read-only, and prove them.",
+        discussion: """
+            Exit status of `ksand run`: the command's own (a signal as 128+n), or one of
+              \(KsandExitCode.guestPanic.rawValue)  the guest kernel panicked
+              \(KsandExitCode.bootFailure.rawValue)  the guest never ran the command (boot or init failure)
+              \(KsandExitCode.timeout.rawValue)  --timeout expired
+              \(KsandExitCode.setupError.rawValue)  host-side setup error (bad option, missing kernel, QEMU missing)
+              126/127  the command could not be executed / was not found inside the guest
+              \(KsandExitCode.interrupted.rawValue)  ksand was interrupted (SIGINT, SIGTERM, SIGHUP)
+            """,
+        subcommands: [RunCommand.self, InitramfsCommand.self]
+    )
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import BootTimeline
+import Foundation
+import Sandbox
+
+extension SandboxSpec.AcceleratorChoice: ExpressibleByArgument {}
+extension QEMUCommandLine.Machine: ExpressibleByArgument {}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command in a throwaway VM whose root is the host's /, read-only over virtio-9p.",
+        discussion: """
+            /tmp and /home get a tmpfs-backed overlay: writable, discarded at exit. The command runs as the caller,
+            in the caller's directory, with a clean environment (PATH, HOME, USER, LOGNAME, TERM, LANG) plus --env.
+            Its stdout and stderr arrive separately and byte-exact; stdin is forwarded.
+            """
+    )
+
+    @Option(help: "bzImage to boot (default: the newest /boot/vmlinuz-*).") var kernel: String?
+    @Option(help: "Accelerator: auto (KVM if it can boot the kernel, else TCG), kvm or tcg.") var accel: SandboxSpec.AcceleratorChoice = .auto
+    @Option(help: "Machine type: q35 or microvm.") var machine: QEMUCommandLine.Machine = .q35
+    @Option(help: "Guest memory in MiB.") var memory: Int = 512
+    @Option(help: "Guest CPUs.") var cpus: Int = 1
+    @Option(help: "Stop the sandbox after this many seconds (exit status 124).") var timeout: Double?
+    @Option(name: .customLong("env"), help: ArgumentHelp("Set a variable in the command's environment.", valueName: "K=V")) var environment: [String] = []
+    @Option(help: "Working directory inside the sandbox (default: the current one).") var cwd: String?
+    @Option(help: ArgumentHelp("Run as this user (default: the caller).", valueName: "UID[:GID]")) var user: String?
+    @Option(help: ArgumentHelp("Give PATH a tmpfs-backed overlay (repeatable; /tmp and /home always have one unless --no-default-overlays).", valueName: "PATH")) var overlay: [String] = []
+    @Flag(help: "Do not put overlays on /tmp and /home.") var noDefaultOverlays = false
+    @Option(help: ArgumentHelp("Mount an empty tmpfs at PATH (repeatable).", valueName: "PATH")) var tmpfs: [String] = []
+    @Option(help: ArgumentHelp("Share a host directory read-write at the same path (repeatable).", valueName: "DIR")) var rw: [String] = []
+    @Option(help: "Copy the kernel's serial console to this file.") var consoleLog: String?
+    @Flag(help: "Prefix console-log lines with their host arrival time in seconds.") var consoleTimestamps = false
+    @Option(name: .customLong("append"), help: ArgumentHelp("Extra kernel command-line argument (repeatable).", valueName: "ARG")) var kernelArguments: [String] = []
+    @Flag(help: "Boot the bzImage itself instead of its cached, unpacked PVH ELF.") var noDirectBoot = false
+    @Option(help: "QEMU binary.") var qemu: String = "qemu-system-x86_64"
+    @Flag(help: "Give the command /dev/null as stdin.") var noStdin = false
+    @Flag(help: "Print the boot timeline (phases) to stderr when the run ends.") var timeline = false
+    @Flag(name: .shortAndLong, help: "Show what ksand does (stop steps, accelerator, images).") var verbose = false
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("no command given: ksand run [options] -- COMMAND [ARGS...]") }
+        for variable in environment where !variable.contains("=") || variable.hasPrefix("=") {
+            throw ValidationError("--env \(variable): expected KEY=VALUE")
+        }
+        if let user, parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
+    }
+
+    func run() async throws {
+        var env: [String: String] = [:]
+        for variable in environment {
+            let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let identity = user.flatMap(parseUser)
+        let spec = SandboxSpec(
+            kernel: kernel, command: command, environment: env, workingDirectory: cwd, uid: identity?.0,
+            gid: identity?.1, overlays: (noDefaultOverlays ? [] : ["/tmp", "/home"]) + overlay, tmpfs: tmpfs,
+            readWrite: rw.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, memoryMiB: memory, cpus: cpus,
+            accelerator: accel, machine: machine, timeout: timeout, kernelArguments: kernelArguments,
+            directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin)
+        let control = RunControl()
+        let trap = SignalTrap { _ in control.interrupt() }
+        let verbose = self.verbose
+        let result: SandboxResult
+        do {
+            let prepared = try await SandboxPreparer().prepare(spec)
+            if let warning = prepared.acceleratorWarning { report("warning: " + warning) }
+            if verbose {
+                report("kernel \(prepared.kernel.release) (\(prepared.bootImage)), initramfs \(prepared.initramfs), accelerator \(prepared.accelerator.rawValue)")
+            }
+            let runner = SandboxRunner(
+                consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control,
+                diagnostics: verbose ? { report("stop: " + $0) } : nil)
+            result = try await runner.run(prepared)
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(KsandExitCode.setupError.rawValue)
+        }
+        _ = trap
+        describe(result)
+        throw ExitCode(KsandExitCode.status(for: result.outcome))
+    }
+
+    private func describe(_ result: SandboxResult) {
+        let tail = { (why: String) in
+            report(why)
+            if !result.consoleTail.isEmpty {
+                report("last console lines:\n" + result.consoleTail.map { "  | " + $0 }.joined(separator: "\n"))
+            }
+            if let log = consoleLog { report("full console log: \(log)") }
+        }
+        switch result.outcome {
+        case .completed: break
+        case .guestPanic(let reason): tail("guest kernel panic: \(reason)")
+        case .bootFailed(let reason): tail("boot failed: \(reason)")
+        case .timedOut(let seconds): report("timed out after \(seconds)s; \(result.stopReport.map(\.description) ?? "the VM was stopped")")
+        case .interrupted: report("interrupted; \(result.stopReport.map(\.description) ?? "the VM was stopped")")
+        }
+        if timeline { report("timeline (\(result.accelerator.rawValue)):\n" + TimelineTable.render(result.timeline)) }
+    }
+
+    private func parseUser(_ text: String) -> (UInt32, UInt32)? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard let uid = UInt32(parts[0]) else { return nil }
+        if parts.count == 1 { return (uid, getgid()) }
+        guard parts.count == 2, let gid = UInt32(parts[1]) else { return nil }
+        return (uid, gid)
+    }
+}

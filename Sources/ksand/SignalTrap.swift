@@ -1,0 +1,27 @@
+import Dispatch
+import Foundation
+
+/// Turns SIGINT, SIGTERM and SIGHUP into a call, so ksand can stop its VM cleanly instead of dying with it.
+/// The first signal asks for a clean stop; a second one of the same kind is handled the same way (the stop is
+/// already progressing), so QEMU is never orphaned.
+final class SignalTrap: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private(set) var received: Int32?
+
+    init(_ signals: [Int32] = [SIGINT, SIGTERM, SIGHUP], handler: @escaping @Sendable (Int32) -> Void) {
+        for signal in signals {
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler { [weak self] in
+                self?.received = signal
+                handler(signal)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        // A closed stdout (`ksand run … | head -1`) must not kill ksand before QEMU is stopped.
+        Foundation.signal(SIGPIPE, SIG_IGN)
+    }
+
+    deinit { sources.forEach { $0.cancel() } }
+}
