@@ -36,7 +36,9 @@ let package = Package(
         // Reproducible newc initramfs through libarchive, with the kernel-module closure. The only importer of CArchive.
         .target(
             name: "Initramfs",
-            dependencies: ["CArchive", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CArchive", .product(name: "SystemPackage", package: "swift-system")],
+            // Optimised even in debug builds: every run hashes the init and modules for the cache key.
+            swiftSettings: [.unsafeFlags(["-O"])]
         ),
         // Pure console parser: host-timestamped console lines → events → phases.
         .target(name: "BootTimeline"),

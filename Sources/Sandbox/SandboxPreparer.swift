@@ -94,9 +94,11 @@ public struct SandboxPreparer: Sendable {
             guard let directory = kernel.modulesDirectory else {
                 throw .modulesMissing(release: kernel.release, searched: "/lib/modules/\(kernel.release)")
             }
-            var decompresses: Set<InitramfsCompression> = []
+            var decompresses: Set<ModuleCompression> = []
             if let config = kernel.config, config.isBuiltIn("CONFIG_MODULE_DECOMPRESS") {
+                // The in-kernel decompressor handles the algorithm the modules were built with.
                 if config.isBuiltIn("CONFIG_MODULE_COMPRESS_GZIP") { decompresses.insert(.gzip) }
+                if config.isBuiltIn("CONFIG_MODULE_COMPRESS_XZ") { decompresses.insert(.xz) }
                 if config.isBuiltIn("CONFIG_MODULE_COMPRESS_ZSTD") { decompresses.insert(.zstd) }
             }
             modules = ModuleSelection(

@@ -21,7 +21,7 @@ struct InitramfsCommand: AsyncParsableCommand {
             print(built)
         } catch {
             report("error: \(error)")
-            throw ExitCode(KsandExitCode.setupError.rawValue)
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
     }
 }

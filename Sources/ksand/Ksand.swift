@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sandbox
 
 @main
 struct Ksand: AsyncParsableCommand {
@@ -7,12 +8,12 @@ struct Ksand: AsyncParsableCommand {
         abstract: "Build small Linux sandbox kernels, boot them under QEMU with the host's root read-only, and prove them.",
         discussion: """
             Exit status of `ksand run`: the command's own (a signal as 128+n), or one of
-              \(KsandExitCode.guestPanic.rawValue)  the guest kernel panicked
-              \(KsandExitCode.bootFailure.rawValue)  the guest never ran the command (boot or init failure)
-              \(KsandExitCode.timeout.rawValue)  --timeout expired
-              \(KsandExitCode.setupError.rawValue)  host-side setup error (bad option, missing kernel, QEMU missing)
+              \(SandboxExitCode.guestPanic.rawValue)  the guest kernel panicked
+              \(SandboxExitCode.bootFailure.rawValue)  the guest never ran the command (boot or init failure)
+              \(SandboxExitCode.timeout.rawValue)  --timeout expired
+              \(SandboxExitCode.setupError.rawValue)  host-side setup error (bad option, missing kernel, QEMU missing)
               126/127  the command could not be executed / was not found inside the guest
-              \(KsandExitCode.interrupted.rawValue)  ksand was interrupted (SIGINT, SIGTERM, SIGHUP)
+              \(SandboxExitCode.interrupted.rawValue)  ksand was interrupted (SIGINT, SIGTERM, SIGHUP)
             """,
         subcommands: [RunCommand.self, InitramfsCommand.self]
     )

@@ -37,6 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "QEMU binary.") var qemu: String = "qemu-system-x86_64"
     @Flag(help: "Give the command /dev/null as stdin.") var noStdin = false
     @Flag(help: "Print the boot timeline (phases) to stderr when the run ends.") var timeline = false
+    @Option(help: ArgumentHelp("Write the result (outcome, status, phases) as JSON to this file.", valueName: "PATH")) var json: String?
     @Flag(name: .shortAndLong, help: "Show what ksand does (stop steps, accelerator, images).") var verbose = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
@@ -77,11 +78,15 @@ struct RunCommand: AsyncParsableCommand {
             result = try await runner.run(prepared)
         } catch {
             report("error: \(error)")
-            throw ExitCode(KsandExitCode.setupError.rawValue)
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
         _ = trap
         describe(result)
-        throw ExitCode(KsandExitCode.status(for: result.outcome))
+        let status = SandboxExitCode.status(for: result.outcome)
+        if let json, !FileManager.default.createFile(atPath: json, contents: result.jsonReport(exitStatus: status)) {
+            report("warning: cannot write \(json)")
+        }
+        throw ExitCode(status)
     }
 
     private func describe(_ result: SandboxResult) {

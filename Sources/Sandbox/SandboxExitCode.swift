@@ -1,0 +1,24 @@
+/// The exit statuses `ksand run` uses besides the command's own. Documented in `ksand --help` and the README.
+public enum SandboxExitCode: Int32, CaseIterable, Sendable {
+    /// The guest kernel panicked.
+    case guestPanic = 120
+    /// The guest never ran the command: the kernel stopped early, the init failed, QEMU died.
+    case bootFailure = 121
+    /// `--timeout` expired.
+    case timeout = 124
+    /// A host-side setup error: bad option, missing kernel, QEMU missing.
+    case setupError = 125
+    /// ksand was interrupted (SIGINT, SIGTERM or SIGHUP) and stopped the VM.
+    case interrupted = 130
+
+    /// The status for a run's outcome: the command's own status (a signal as 128+n), or one of the codes above.
+    public static func status(for outcome: SandboxResult.Outcome) -> Int32 {
+        switch outcome {
+        case .completed(let exit): return exit.shellStatus
+        case .guestPanic: return guestPanic.rawValue
+        case .bootFailed: return bootFailure.rawValue
+        case .timedOut: return timeout.rawValue
+        case .interrupted: return interrupted.rawValue
+        }
+    }
+}

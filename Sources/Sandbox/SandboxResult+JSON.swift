@@ -1,0 +1,33 @@
+import BootTimeline
+import Foundation
+
+extension SandboxResult {
+    /// The result as a JSON document: outcome, exit status, accelerator, phases in seconds, stop report.
+    public func jsonReport(exitStatus: Int32) -> Data {
+        var document: [String: Any] = [
+            "exitStatus": Int(exitStatus),
+            "accelerator": accelerator.rawValue,
+            "phases": Dictionary(uniqueKeysWithValues: timeline.phases.map { ($0.key.rawValue, $0.value) }),
+        ]
+        switch outcome {
+        case .completed(let exit):
+            document["outcome"] = "completed"
+            switch exit {
+            case .exited(let code): document["exited"] = Int(code)
+            case .signaled(let signal): document["signal"] = Int(signal)
+            }
+        case .guestPanic(let reason): document["outcome"] = "panic"; document["reason"] = reason
+        case .bootFailed(let reason): document["outcome"] = "boot-failure"; document["reason"] = reason
+        case .timedOut(let seconds): document["outcome"] = "timeout"; document["timeoutSeconds"] = seconds
+        case .interrupted: document["outcome"] = "interrupted"
+        }
+        if let boot = timeline.boot { document["boot"] = boot }
+        if let stop = stopReport {
+            document["stop"] = [
+                "endedBy": stop.endedBy.rawValue, "seconds": stop.duration.seconds,
+                "ioMovingWhenKilled": stop.ioMovingWhenKilled, "log": stop.log,
+            ] as [String: Any]
+        }
+        return (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    }
+}

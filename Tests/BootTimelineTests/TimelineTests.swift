@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import BootTimeline
+
+@Suite struct ConsoleLineTests {
+    @Test func splitsPrintkTimestamps() {
+        let line = ConsoleLine(raw: Array("[    2.530751] Kernel Offset: disabled\r\n".utf8), hostSeconds: 3)
+        #expect(line.kernelSeconds == 2.530751)
+        #expect(line.text == "Kernel Offset: disabled")
+        let plain = ConsoleLine(raw: Array("Probing EDD (edd=off to disable)... ok\n".utf8), hostSeconds: 0.1)
+        #expect(plain.kernelSeconds == nil)
+        #expect(plain.text == "Probing EDD (edd=off to disable)... ok")
+    }
+
+    @Test func recognisesEvents() {
+        #expect(BootEvent.recognise("Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org)") == .kernelStart)
+        #expect(BootEvent.recognise("ksand: command-exit status=7") == .marker(name: "command-exit", detail: "status=7"))
+        #expect(BootEvent.recognise("reboot: Power down") == .powerOff)
+        #expect(BootEvent.recognise("Kernel panic - not syncing: sysrq triggered crash") == .panic(reason: "sysrq triggered crash"))
+        #expect(BootEvent.recognise("md: stopping all md devices.") == nil)
+    }
+}
+
+@Suite struct TimelineFixtureTests {
+    /// A real boot of Debian's 6.1 kernel under TCG with no initramfs: it panics when it finds no root.
+    @Test func panicWithoutRoot() throws {
+        let fixture = try ConsoleFixture(named: "panic-no-root.log")
+        let timeline = Timeline.compute(lines: fixture.lines, exitedAtHostSeconds: fixture.exitedAt)
+        #expect(timeline.panicReason == "VFS: Unable to mount root fs on unknown-block(0,0)")
+        #expect(abs(try #require(timeline.phases[.vmm]) - 0.894460) < 0.001)
+        #expect(timeline.phases[.kernel] == nil)
+        #expect(timeline.phases[.command] == nil)
+        #expect(timeline.phases[.total] == 3.565721)
+        #expect(try #require(timeline.phases[.teardown]) < 0.05)
+    }
+
+    /// The same log cut off mid-line, as when QEMU is killed: what arrived still yields its phases.
+    @Test func truncatedLogKeepsWhatArrived() throws {
+        let bytes = try ConsoleFixture.rawBytes(named: "panic-no-root.log")
+        let cut = try ConsoleFixture(bytes: Array(bytes.prefix(bytes.count / 2 + 17)))
+        let timeline = Timeline.compute(lines: cut.lines, exitedAtHostSeconds: nil)
+        #expect(timeline.phases[.vmm] != nil)
+        #expect(timeline.panicReason == nil)
+        #expect(timeline.phases[.total] == nil)
+    }
+
+    /// Serial noise — invalid UTF-8, carriage returns, escape sequences — must not break parsing.
+    @Test func garbageBytesAreTolerated() throws {
+        var bytes = try ConsoleFixture.rawBytes(named: "panic-no-root.log")
+        var generator = SeededGenerator(seed: 42)
+        var noisy: [UInt8] = []
+        for (index, byte) in bytes.enumerated() {
+            noisy.append(byte)
+            if byte == 0x0a && index % 7 == 0 {
+                // a whole line of noise, with a plausible host time so it is parsed as console output
+                noisy += Array("  1.000000 ".utf8) + (0..<40).map { _ in UInt8.random(in: 0...255, using: &generator) }.filter { $0 != 0x0a } + [0x0a]
+            }
+        }
+        bytes = noisy
+        let fixture = try ConsoleFixture(bytes: bytes)
+        let timeline = Timeline.compute(lines: fixture.lines, exitedAtHostSeconds: fixture.exitedAt)
+        #expect(timeline.panicReason == "VFS: Unable to mount root fs on unknown-block(0,0)")
+        #expect(timeline.phases[.total] == 3.565721)
+    }
+}
+
+/// A small deterministic generator so noise tests are repeatable.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// Runs the built `ksand` binary as a user would, capturing stdout and stderr separately.
+struct KsandProcess {
+    struct Result {
+        var status: Int32
+        var stdout: Data
+        var stderr: String
+        var seconds: Double
+        var text: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    /// The directory holding the built products (ksand, ksand-init): the test bundle's own.
+    static var productsDirectory: String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = (me as NSString).deletingLastPathComponent
+        while !directory.isEmpty && directory != "/" {
+            if FileManager.default.isExecutableFile(atPath: directory + "/ksand") { return directory }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return (me as NSString).deletingLastPathComponent
+    }
+
+    static var binary: String { productsDirectory + "/ksand" }
+
+    /// A unique kernel argument that marks this run's QEMU in the process table.
+    static func marker() -> String { "ksand.test=\(UUID().uuidString.prefix(8))" }
+
+    /// Runs `ksand ARGS`, feeding `stdin` (or /dev/null), with a hard limit so a hang fails the test.
+    static func run(_ arguments: [String], stdin: FileHandle? = nil, limit: Double = 120, duringRun: ((Process) -> Void)? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin ?? FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        var stdoutData = Data(), stderrData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            stderrData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        duringRun?(process)
+        if group.wait(timeout: .now() + limit) == .timedOut {
+            process.terminate()
+            Issue.record("ksand \(arguments.joined(separator: " ")) still running after \(limit)s")
+        }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: stdoutData, stderr: String(decoding: stderrData, as: UTF8.self),
+            seconds: Date().timeIntervalSince(started))
+    }
+
+    /// QEMU processes whose command line contains `marker` (left behind if ksand failed to reap them).
+    static func qemuProcesses(containing marker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let cmdline = String(decoding: data, as: UTF8.self)
+            return cmdline.contains("qemu") && cmdline.contains(marker)
+        }
+    }
+}

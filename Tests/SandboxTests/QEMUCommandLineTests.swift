@@ -1,0 +1,62 @@
+import SandboxProtocol
+import Testing
+@testable import Sandbox
+
+@Suite struct QEMUCommandLineTests {
+    /// Pins the exact argv for the default q35/TCG sandbox; a change here is a change users see in `ps`.
+    @Test func q35CommandLineSnapshot() {
+        let line = QEMUCommandLine(
+            executable: "/usr/bin/qemu-system-x86_64", machine: .q35, accelerator: .tcg, cpus: 1, memoryMiB: 512,
+            kernel: "/cache/vmlinux/k.elf", initrd: "/cache/initramfs/i.cpio",
+            kernelArguments: ["console=ttyS0", "panic=-1"],
+            shares: [
+                .init(id: "root", hostPath: "/", tag: "ksand-root", readOnly: true),
+                .init(id: "ksand-rw0", hostPath: "/srv/out dir", tag: "ksand-rw0", readOnly: false),
+            ],
+            channelSocket: "/run/ksand/run-1/channel.sock", channelPortName: "org.ksand.ctl")
+        #expect(line.arguments == [
+            "/usr/bin/qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "512M",
+            "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
+            "-kernel", "/cache/vmlinux/k.elf", "-initrd", "/cache/initramfs/i.cpio", "-append", "console=ttyS0 panic=-1",
+            "-fsdev", "local,id=root,path=/,security_model=none,multidevs=remap,readonly=on",
+            "-device", "virtio-9p-pci,fsdev=root,mount_tag=ksand-root",
+            "-fsdev", "local,id=ksand-rw0,path=/srv/out dir,security_model=none,multidevs=remap",
+            "-device", "virtio-9p-pci,fsdev=ksand-rw0,mount_tag=ksand-rw0",
+            "-device", "virtio-serial-pci,max_ports=2",
+            "-chardev", "socket,id=channel,path=/run/ksand/run-1/channel.sock",
+            "-device", "virtserialport,chardev=channel,name=org.ksand.ctl",
+        ])
+    }
+
+    @Test func microvmUsesMMIODevicesAndKVMUsesHostCPU() {
+        let line = QEMUCommandLine(
+            executable: "qemu", machine: .microvm, accelerator: .kvm, cpus: 2, memoryMiB: 256, kernel: "k", initrd: nil,
+            kernelArguments: [], shares: [.init(id: "root", hostPath: "/", tag: "ksand-root", readOnly: true)],
+            channelSocket: "/s", channelPortName: "p")
+        let argv = line.arguments
+        #expect(argv.contains("virtio-9p-device,fsdev=root,mount_tag=ksand-root"))
+        #expect(argv.contains("virtio-serial-device,max_ports=2"))
+        #expect(!argv.contains { $0.contains("-pci") })
+        #expect(argv.joined(separator: " ").contains("-accel kvm -cpu host"))
+        #expect(!argv.contains("-initrd"))
+    }
+
+    @Test func preparedSandboxSharesRootReadOnlyAndRwDirectoriesWritable() {
+        let spec = SandboxSpec(command: ["true"], readWrite: ["/srv/out"])
+        let preparer = SandboxPreparer(cache: CacheDirectory(path: "/nonexistent"), environment: ["HOME": "/home/u", "USER": "u"])
+        let runSpec = preparer.runSpec(for: spec)
+        #expect(runSpec.shares == [.init(tag: "ksand-rw0", path: "/srv/out", writable: true)])
+        #expect(runSpec.overlays == ["/tmp", "/home"])
+        #expect(runSpec.environment.contains("HOME=/home/u"))
+        #expect(runSpec.environment.contains { $0.hasPrefix("PATH=") })
+        #expect(!runSpec.environment.contains { $0.hasPrefix("SSH_AUTH_SOCK=") })
+    }
+
+    @Test func cleanEnvironmentKeepsOnlyTheDocumentedVariables() {
+        let env = SandboxSpec.cleanEnvironment(from: ["HOME": "/root", "SECRET": "x", "TERM": "xterm", "USER": "root"])
+        #expect(Set(env.keys) == ["PATH", "HOME", "TERM", "LANG", "USER"])
+        #expect(env["TERM"] == "xterm")
+        #expect(env["LANG"] == "C.UTF-8")
+    }
+}
