@@ -62,7 +62,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
-        .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"]),
+        .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),

@@ -71,6 +71,7 @@ struct ArchiveWriter: ~Copyable {
         archive_entry_set_mtime(header, 0, 0)
         archive_entry_set_ino(header, la_int64_t(nextInode))
         archive_entry_set_dev(header, 0)
+        archive_entry_set_size(header, 0)
         nextInode += 1
         var data: [UInt8] = []
         switch entry.kind {

@@ -72,9 +72,10 @@ struct RunCommand: AsyncParsableCommand {
             if verbose {
                 report("kernel \(prepared.kernel.release) (\(prepared.bootImage)), initramfs \(prepared.initramfs), accelerator \(prepared.accelerator.rawValue)")
             }
+            var diagnostics: (@Sendable (String) -> Void)?
+            if verbose { diagnostics = { @Sendable line in report("stop: " + line) } }
             let runner = SandboxRunner(
-                consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control,
-                diagnostics: verbose ? { report("stop: " + $0) } : nil)
+                consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics)
             result = try await runner.run(prepared)
         } catch {
             report("error: \(error)")

@@ -38,17 +38,14 @@ struct KsandProcess {
         process.standardInput = stdin ?? FileHandle.nullDevice
         let started = Date()
         try process.run()
-        var stdoutData = Data(), stderrData = Data()
+        let stdoutData = Collected(), stderrData = Collected()
         let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            stderrData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
+        for (pipe, sink) in [(out, stdoutData), (err, stderrData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                sink.data = pipe.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
         }
         duringRun?(process)
         if group.wait(timeout: .now() + limit) == .timedOut {
@@ -57,7 +54,7 @@ struct KsandProcess {
         }
         process.waitUntilExit()
         return Result(
-            status: process.terminationStatus, stdout: stdoutData, stderr: String(decoding: stderrData, as: UTF8.self),
+            status: process.terminationStatus, stdout: stdoutData.data, stderr: String(decoding: stderrData.data, as: UTF8.self),
             seconds: Date().timeIntervalSince(started))
     }
 
@@ -70,4 +67,9 @@ struct KsandProcess {
             return cmdline.contains("qemu") && cmdline.contains(marker)
         }
     }
+}
+
+/// Bytes read on another thread; read only after the reader has finished.
+final class Collected: @unchecked Sendable {
+    var data = Data()
 }
