@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
         .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),
     ]
 )

@@ -21,6 +21,10 @@ public struct PreparedSandbox: Sendable {
         "console=ttyS0", "panic=-1", "printk.time=1", "printk.devkmsg=on", "rdinit=/init",
         // No keyboard or mouse is attached; probing the i8042 controller only costs time.
         "i8042.noaux", "i8042.nokbd",
+        // Reaches /init as an environment variable. A statically linked Swift runtime looks for its
+        // swift-backtrace helper at startup through /proc/self/exe and aborts when /proc is not mounted yet,
+        // which it never is for /init. Naming the helper (and turning backtracing off) skips that lookup.
+        "SWIFT_BACKTRACE=enable=no,swift-backtrace=/nonexistent",
     ]
 
     /// The QEMU command line for one run whose sockets live in `runDirectory`.

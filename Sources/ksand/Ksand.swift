@@ -17,4 +17,20 @@ struct Ksand: AsyncParsableCommand {
             """,
         subcommands: [RunCommand.self, InitramfsCommand.self]
     )
+
+    static func main() async {
+        // A parent may hand ksand a blocked signal mask (processes spawned from libdispatch worker threads
+        // inherit theirs); ksand must still see Ctrl-C and SIGTERM to stop its VM.
+        SignalTrap.unblockTrappedSignals()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -8,7 +8,7 @@ final class SignalTrap: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private(set) var received: Int32?
 
-    init(_ signals: [Int32] = [SIGINT, SIGTERM, SIGHUP], handler: @escaping @Sendable (Int32) -> Void) {
+    init(_ signals: [Int32] = SignalTrap.trapped, handler: @escaping @Sendable (Int32) -> Void) {
         for signal in signals {
             Foundation.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
@@ -24,4 +24,14 @@ final class SignalTrap: @unchecked Sendable {
     }
 
     deinit { sources.forEach { $0.cancel() } }
+
+    static let trapped = [SIGINT, SIGTERM, SIGHUP]
+
+    /// Unblocks the trapped signals in the calling thread (call it on the main thread, first thing).
+    static func unblockTrappedSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in trapped { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
 }

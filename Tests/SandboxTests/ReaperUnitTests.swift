@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func commandNamesWithSpacesAndParenthesesDoNotShiftFields() throws {
-        let tricky = Self.stat.replacingOccurrences(of: "(cat)", with: "(qemu (x) y)").replacingOccurrences(of: " 0 0 20 0 1 0", with: " 7 5 20 0 1 0")
+        let tricky = Self.stat.replacingOccurrences(of: "(cat)", with: "(qemu (x) y)").replacingOccurrences(of: "116 0 0 0 0 0 0 0 20", with: "116 0 0 0 7 5 0 0 20")
         let progress = try #require(ProcessProgress(io: Self.io, stat: tricky))
         #expect(progress.cpuTicks == 12)
     }
