@@ -2,7 +2,8 @@ import BootTimeline
 import Foundation
 
 /// A console log recorded from a real boot, in the format `ksand run --console-log F --console-timestamps` writes:
-/// each line is the host arrival time in seconds, a space, and the raw console line; `# exited S` ends it.
+/// each line is the host arrival time in seconds, a space, and the raw console line. `# exited S` (when the VMM
+/// process was gone, from the same run's `--json` report) is appended by hand when a fixture is recorded.
 struct ConsoleFixture {
     var lines: [ConsoleLine]
     var exitedAt: Double?

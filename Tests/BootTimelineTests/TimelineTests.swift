@@ -73,3 +73,29 @@ struct SeededGenerator: RandomNumberGenerator {
         return state
     }
 }
+
+@Suite struct NormalBootTimelineTests {
+    /// `ksand run --accel tcg -- true` on Debian's 6.1 kernel, recorded with its `--json` report:
+    /// vmm 0.900, kernel 3.796, init 0.555, command 0.165, shutdown 0.007, teardown 0.008, total 5.588.
+    @Test func phasesMatchTheRunsOwnReport() throws {
+        let fixture = try ConsoleFixture(named: "normal-true.log")
+        let timeline = Timeline.compute(lines: fixture.lines, exitedAtHostSeconds: fixture.exitedAt)
+        let expected: [Timeline.Phase: Double] = [
+            .vmm: 0.900, .kernel: 3.796, .`init`: 0.555, .command: 0.165, .shutdown: 0.007, .teardown: 0.008, .total: 5.588,
+        ]
+        for (phase, seconds) in expected {
+            let measured = try #require(timeline.phases[phase], "\(phase) missing")
+            #expect(abs(measured - seconds) < 0.002, "\(phase): \(measured) vs \(seconds)")
+        }
+        #expect(timeline.markedExitStatus == 0)
+        #expect(timeline.panicReason == nil)
+        #expect(abs(try #require(timeline.boot) - 5.251) < 0.002)
+    }
+
+    @Test func tableShowsEveryPhaseInMilliseconds() throws {
+        let fixture = try ConsoleFixture(named: "normal-true.log")
+        let table = TimelineTable.render(Timeline.compute(lines: fixture.lines, exitedAtHostSeconds: fixture.exitedAt))
+        #expect(table.contains("kernel       3796 ms"))
+        #expect(table.split(separator: "\n").count == Timeline.Phase.allCases.count)
+    }
+}
