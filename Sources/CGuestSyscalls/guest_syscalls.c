@@ -1,8 +1,55 @@
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "guest_syscalls.h"
 
 int ksand_finit_module(int fd, const char *params, int flags) {
     return (int)syscall(SYS_finit_module, fd, params, flags);
+}
+
+int ksand_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+void ksand_close_from(int first) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return;
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536) max = 65536;
+    for (int fd = first; fd < max; fd++) close(fd);
+}
+
+int ksand_add_status_flags(int fd, int flags) {
+    int current = fcntl(fd, F_GETFL);
+    if (current < 0) return -1;
+    return fcntl(fd, F_SETFL, current | flags);
+}
+
+int ksand_set_pipe_size(int fd, int size) {
+    return fcntl(fd, F_SETPIPE_SZ, size);
+}
+
+int ksand_fd_is_open(int fd) {
+    return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
+}
+
+int ksand_pipe2(int fds[2], int flags) {
+    return pipe2(fds, flags);
+}
+
+int ksand_power_off(void) {
+    return reboot(RB_POWER_OFF);
+}
+
+int ksand_restart(void) {
+    return reboot(RB_AUTOBOOT);
 }

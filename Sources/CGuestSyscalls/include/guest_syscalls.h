@@ -4,4 +4,28 @@
 /// Loads a kernel module from an open file descriptor (finit_module(2)). Returns 0, or -1 with errno set.
 int ksand_finit_module(int fd, const char *params, int flags);
 
+/// A file descriptor that becomes readable when process `pid` exits (pidfd_open(2)). Returns -1 with errno set.
+int ksand_pidfd_open(int pid);
+
+/// Closes every file descriptor from `first` upwards (close_range(2), with a loop as fallback).
+void ksand_close_from(int first);
+
+/// Sets the file status flags (fcntl(F_SETFL)) after adding `flags` to the current ones. Returns -1 with errno set.
+int ksand_add_status_flags(int fd, int flags);
+
+/// Resizes a pipe's buffer (fcntl(F_SETPIPE_SZ)). Returns the new size, or -1 with errno set.
+int ksand_set_pipe_size(int fd, int size);
+
+/// Whether `fd` is an open file descriptor.
+int ksand_fd_is_open(int fd);
+
+/// pipe2(2): a pipe whose descriptors get `flags` (O_CLOEXEC, O_NONBLOCK). Returns -1 with errno set.
+int ksand_pipe2(int fds[2], int flags);
+
+/// reboot(2) with RB_POWER_OFF. Returns only on failure (-1 with errno set).
+int ksand_power_off(void);
+
+/// reboot(2) with RB_AUTOBOOT. Returns only on failure (-1 with errno set).
+int ksand_restart(void);
+
 #endif

@@ -1,0 +1,228 @@
+import Glibc
+import SandboxProtocol
+
+/// Runs the command's side of the channel in one poll loop until the command exits: stdin frames into its stdin
+/// pipe, its stdout and stderr into frames, terminate requests into signals to its process group.
+///
+/// Nothing in the loop blocks except a full port (backpressure towards the host). Stdin is written
+/// non-blocking from a pending buffer; while that buffer is large the port is not read, so a command that does
+/// not read its stdin cannot make the init buffer without bound.
+struct CommandRelay {
+    private static let chunkSize = 64 * 1024
+    private static let pendingStdinLimit = 4 << 20
+
+    let port: PortChannel
+    let command: RunningCommand
+    let terminateGraceMilliseconds: UInt32
+    let log: KernelLog
+
+    private var stdinFD: Int32
+    private var stdinPending: [UInt8] = []
+    private var stdinPendingStart = 0
+    private var stdinEOFRequested = false
+    private var stdoutFD: Int32
+    private var stderrFD: Int32
+    private var readingPort = true
+    /// When the SIGKILL of a terminate request is due.
+    private var killDeadline: Int64?
+    /// A frame header and up to ``chunkSize`` bytes of output, sent with one write.
+    private var outputBuffer = [UInt8](repeating: 0, count: Frame.headerSize + CommandRelay.chunkSize)
+
+    init(port: PortChannel, command: RunningCommand, terminateGraceMilliseconds: UInt32, log: KernelLog) {
+        self.port = port
+        self.command = command
+        self.terminateGraceMilliseconds = terminateGraceMilliseconds
+        self.log = log
+        stdinFD = command.stdin
+        stdoutFD = command.stdout
+        stderrFD = command.stderr
+    }
+
+    /// Relays until the command has exited, drains what its pipes already hold, and returns how it ended.
+    mutating func run() -> CommandExit {
+        // Frames that arrived with the spec (stdin, even a terminate) come first.
+        handleFrames()
+        while true {
+            if let status = reap() {
+                stdoutFD = drain(stdoutFD, as: .stdout)
+                stderrFD = drain(stderrFD, as: .stderr)
+                return status
+            }
+            let wantPort = readingPort && port.hostConnected && stdinPending.count - stdinPendingStart < CommandRelay.pendingStdinLimit
+            var fds = [
+                pollfd(fd: wantPort ? port.fd : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stdinPendingStart < stdinPending.count ? stdinFD : -1, events: Int16(POLLOUT), revents: 0),
+                pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: command.pidfd, events: Int16(POLLIN), revents: 0),
+            ]
+            var timeout: Int32 = -1
+            if let killDeadline { timeout = Int32(clamping: max(0, killDeadline - Clock.milliseconds())) }
+            let ready = poll(&fds, nfds_t(fds.count), timeout)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                log.error("ksand-init: poll: \(errorText(errno))")
+                continue
+            }
+            if let deadline = killDeadline, Clock.milliseconds() >= deadline {
+                kill(-command.pid, SIGKILL)
+                killDeadline = nil
+            }
+            if fds[2].revents != 0 { stdoutFD = forwardOutput(stdoutFD, as: .stdout) }
+            if fds[3].revents != 0 { stderrFD = forwardOutput(stderrFD, as: .stderr) }
+            if fds[1].revents != 0 { flushStdin() }
+            if fds[0].revents != 0 { readPort() }
+        }
+    }
+
+    /// The command's status once it has exited, else nil.
+    private func reap() -> CommandExit? {
+        var status: Int32 = 0
+        let pid = waitpid(command.pid, &status, WNOHANG)
+        guard pid == command.pid else { return nil }
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    }
+
+    private mutating func readPort() {
+        do {
+            if try !port.receive() {
+                // The host is gone: nobody will read the output; stop the command as a terminate would.
+                log.error("ksand-init: command channel closed by the host; terminating the command")
+                readingPort = false
+                terminate()
+                return
+            }
+        } catch {
+            log.error("ksand-init: \(error)")
+            readingPort = false
+            terminate()
+            return
+        }
+        handleFrames()
+    }
+
+    private mutating func handleFrames() {
+        while true {
+            let frame: Frame
+            do {
+                guard let next = try port.nextFrame() else { return }
+                frame = next
+            } catch {
+                log.error("ksand-init: \(error); terminating the command")
+                readingPort = false
+                terminate()
+                return
+            }
+            switch frame.kind {
+            case .stdin:
+                if frame.payload.isEmpty {
+                    stdinEOFRequested = true
+                } else if stdinFD >= 0 {
+                    if stdinPendingStart == stdinPending.count {
+                        stdinPending.removeAll(keepingCapacity: true)
+                        stdinPendingStart = 0
+                    }
+                    stdinPending += frame.payload
+                }
+                flushStdin()
+            case .terminate:
+                terminate()
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Writes as much pending stdin as the pipe takes; closes it after end of file once everything is written.
+    private mutating func flushStdin() {
+        guard stdinFD >= 0 else {
+            stdinPending.removeAll()
+            stdinPendingStart = 0
+            return
+        }
+        while stdinPendingStart < stdinPending.count {
+            let n = stdinPending.withUnsafeBytes {
+                write(stdinFD, $0.baseAddress! + stdinPendingStart, stdinPending.count - stdinPendingStart)
+            }
+            if n > 0 {
+                stdinPendingStart += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && errno == EAGAIN {
+                return
+            } else {
+                // EPIPE: the command closed its stdin or is gone; the rest has no reader.
+                closeStdin()
+                return
+            }
+        }
+        if stdinPendingStart > 1 << 20 {
+            stdinPending.removeAll(keepingCapacity: true)
+            stdinPendingStart = 0
+        }
+        if stdinEOFRequested { closeStdin() }
+    }
+
+    private mutating func closeStdin() {
+        if stdinFD >= 0 { close(stdinFD) }
+        stdinFD = -1
+        stdinPending.removeAll()
+        stdinPendingStart = 0
+    }
+
+    /// SIGTERM to the command's process group now, SIGKILL after the grace period.
+    private mutating func terminate() {
+        guard killDeadline == nil else { return }
+        kill(-command.pid, SIGTERM)
+        killDeadline = Clock.milliseconds() + Int64(terminateGraceMilliseconds)
+    }
+
+    /// One read from an output pipe, sent as one frame. Returns the descriptor, or -1 once closed at end of file.
+    private mutating func forwardOutput(_ fd: Int32, as kind: Frame.Kind) -> Int32 {
+        guard fd >= 0 else { return fd }
+        let n = readChunk(fd)
+        if n > 0 {
+            sendChunk(n, as: kind)
+        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+
+    /// After the command has exited: what its pipe already holds, without waiting for a background process that
+    /// may still have it open.
+    private mutating func drain(_ fd: Int32, as kind: Frame.Kind) -> Int32 {
+        guard fd >= 0 else { return fd }
+        while true {
+            let n = readChunk(fd)
+            if n > 0 {
+                sendChunk(n, as: kind)
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        close(fd)
+        return -1
+    }
+
+    private mutating func readChunk(_ fd: Int32) -> Int {
+        outputBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + Frame.headerSize, CommandRelay.chunkSize) }
+    }
+
+    private mutating func sendChunk(_ count: Int, as kind: Frame.Kind) {
+        let port = self.port
+        outputBuffer.withUnsafeMutableBytes { buffer in
+            let length = UInt32(count)
+            buffer[0] = kind.rawValue
+            buffer[1] = UInt8(truncatingIfNeeded: length)
+            buffer[2] = UInt8(truncatingIfNeeded: length >> 8)
+            buffer[3] = UInt8(truncatingIfNeeded: length >> 16)
+            buffer[4] = UInt8(truncatingIfNeeded: length >> 24)
+            _ = port.writeAll(buffer.baseAddress!, Frame.headerSize + count)
+        }
+    }
+}

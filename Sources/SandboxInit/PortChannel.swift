@@ -1,0 +1,144 @@
+import Glibc
+import SandboxProtocol
+
+/// The guest end of the command channel: the virtio-serial port named ``Frame/portName``.
+///
+/// The descriptor is non-blocking. Writes are complete (a full port waits in poll, which is the backpressure the
+/// host sees); reads feed a ``FrameDecoder`` that outlives the hello/spec exchange, so frames the host sent right
+/// behind the spec reach the relay.
+final class PortChannel {
+    let fd: Int32
+    /// False once the host end has gone: the port then refuses writes for good, and they would block forever.
+    private(set) var hostConnected = true
+    private var decoder = FrameDecoder()
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    private init(fd: Int32) {
+        self.fd = fd
+    }
+
+    /// Finds the port among /sys/class/virtio-ports and opens it, polling until it appears (the virtio devices
+    /// probe asynchronously once their modules are loaded).
+    static func open(name: String = Frame.portName, timeoutMilliseconds: Int64 = 10_000) throws(InitFailure) -> PortChannel {
+        let deadline = Clock.milliseconds() + timeoutMilliseconds
+        let classDirectory = "/sys/class/virtio-ports"
+        while true {
+            for entry in FileSystem.entries(classDirectory) ?? [] {
+                guard let content = FileSystem.read(classDirectory + "/" + entry + "/name") else { continue }
+                var portName = String(decoding: content, as: UTF8.self)
+                while portName.hasSuffix("\n") { portName.removeLast() }
+                guard portName == name else { continue }
+                let fd = Glibc.open("/dev/" + entry, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+                if fd >= 0 { return PortChannel(fd: fd) }
+                if errno != ENOENT { throw .system("open /dev/\(entry) (port \(name))") }
+            }
+            if Clock.milliseconds() >= deadline {
+                throw InitFailure("no virtio-serial port named \(name) in \(classDirectory) after \(timeoutMilliseconds) ms")
+            }
+            Clock.napOneMillisecond()
+        }
+    }
+
+    /// Says hello and waits for the run spec. The host only learns that the port is open from the hello, and
+    /// anything it sent earlier was dropped, so the guest speaks first.
+    func handshake(timeoutMilliseconds: Int64 = 10_000) throws(InitFailure) -> RunSpec {
+        try sendHello(deadline: Clock.milliseconds() + timeoutMilliseconds)
+        while true {
+            while let frame = try nextFrame() {
+                guard frame.kind == .spec else { continue }
+                do {
+                    return try RunSpec(decoding: frame.payload)
+                } catch {
+                    throw InitFailure("run spec: \(error)")
+                }
+            }
+            var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pending, 1, -1) < 0 && errno != EINTR { throw .system("poll command channel") }
+            guard try receive() else { throw InitFailure("command channel closed by the host before the run spec") }
+        }
+    }
+
+    /// Reads what the port has; false when the host has closed its end.
+    func receive() throws(InitFailure) -> Bool {
+        while true {
+            let n = read(fd, &readBuffer, readBuffer.count)
+            if n > 0 {
+                decoder.append(readBuffer[0..<n])
+                return true
+            }
+            if n == 0 {
+                hostConnected = false
+                return false
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return true
+            default: throw .system("read command channel")
+            }
+        }
+    }
+
+    /// The next complete frame received, if any.
+    func nextFrame() throws(InitFailure) -> Frame? {
+        do {
+            return try decoder.next()
+        } catch {
+            throw InitFailure("\(error)")
+        }
+    }
+
+    /// Sends a frame; returns false when the host has gone (the frame is then lost).
+    @discardableResult
+    func send(_ frame: Frame) -> Bool {
+        let bytes = frame.encoded()
+        return bytes.withUnsafeBytes { writeAll($0.baseAddress!, $0.count) }
+    }
+
+    /// Writes all bytes, waiting in poll while the port is full.
+    func writeAll(_ start: UnsafeRawPointer, _ count: Int) -> Bool {
+        var offset = 0
+        while offset < count {
+            guard hostConnected else { return false }
+            let n = write(fd, start + offset, count - offset)
+            if n > 0 {
+                offset += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n < 0 && errno == EAGAIN else {
+                hostConnected = false
+                return false
+            }
+            var pending = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&pending, 1, -1)
+            if pending.revents & Int16(POLLOUT) == 0 && pending.revents & Int16(POLLHUP) != 0 {
+                hostConnected = false
+            }
+        }
+        return true
+    }
+
+    /// The hello goes out as soon as the host end is open. The port may show up before the host's "open" event
+    /// has reached the guest; until then it reports POLLHUP and refuses writes, so wait in short naps.
+    private func sendHello(deadline: Int64) throws(InitFailure) {
+        let hello = Frame(.hello, [Frame.protocolVersion]).encoded()
+        var offset = 0
+        while offset < hello.count {
+            let n = hello.withUnsafeBytes { write(fd, $0.baseAddress! + offset, hello.count - offset) }
+            if n > 0 {
+                offset += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n < 0 && errno == EAGAIN else { throw .system("write hello to the command channel") }
+            var pending = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&pending, 1, 1)
+            if pending.revents & Int16(POLLOUT) == 0 {
+                if Clock.milliseconds() >= deadline {
+                    throw InitFailure("command channel: the host end did not open within 10 s")
+                }
+                if pending.revents & Int16(POLLHUP) != 0 { Clock.napOneMillisecond() }
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import CGuestSyscalls
+import Glibc
+import SandboxProtocol
+
+/// The guest's /init: mounts, loads modules, opens the command channel, builds the sandbox's root from the host's,
+/// runs the command with its streams relayed over the channel, reports how it ended, and powers the machine off.
+struct GuestInit {
+    var log = KernelLog()
+    var port: PortChannel?
+
+    mutating func run() -> Never {
+        do {
+            let spec = try setUp()
+            let setup = RootSetup(spec: spec)
+            try setup.prepare()
+            try setup.switchRoot()
+            let command = try CommandLauncher(spec: spec).start(log: log)
+            var relay = CommandRelay(
+                port: port!, command: command, terminateGraceMilliseconds: spec.terminateGraceMilliseconds, log: log)
+            let status = relay.run()
+            port!.send(Frame(.exit, status.encoded()))
+            log.marker(.commandExit, detail: "status=\(status.shellStatus)")
+        } catch {
+            let text = "ksand-init: \(error)"
+            log.error(text)
+            port?.send(Frame(.failure, Array(text.utf8)))
+        }
+        PowerOff.now(log: log)
+    }
+
+    /// Everything up to the run spec: early mounts, the start marker, modules, the channel and its handshake.
+    private mutating func setUp() throws(InitFailure) -> RunSpec {
+        // The kernel leaves init without a SIGPIPE action of its own; a vanished reader must be an error, not death.
+        _ = signal(SIGPIPE, SIG_IGN)
+        try RootSetup.mountEarlyFileSystems()
+        log.open()
+        log.marker(.initStart)
+        // Without /dev/console in the initramfs, 0–2 start closed and the first descriptors opened would take them.
+        for fd: Int32 in 0...2 where ksand_fd_is_open(fd) == 0 {
+            _ = open("/dev/null", O_RDWR)
+        }
+        try ModuleLoader().loadAll()
+        port = try PortChannel.open()
+        return try port!.handshake()
+    }
+}
+
+var guestInit = GuestInit()
+guestInit.run()
