@@ -11,21 +11,27 @@ public struct PreparedSandbox: Sendable {
     public var initramfs: String
     public var qemuPath: String
     public var accelerator: QEMUCommandLine.Accelerator
+    /// The machine type, with `auto` resolved.
+    public var machine: QEMUCommandLine.Machine
     /// Set when `auto` fell back to TCG: the one warning to show.
     public var acceleratorWarning: String?
     /// What the guest init is told.
     public var runSpec: RunSpec
+    /// The host's TSC frequency, for a microvm guest under TCG (see ``HostTSC``).
+    public var hostTSCKilohertz: Int?
 
     /// The kernel command line ksand always passes, before the spec's extra arguments.
     public static let baseKernelArguments = [
         "console=ttyS0", "panic=-1", "printk.time=1", "printk.devkmsg=on", "rdinit=/init",
         // No keyboard or mouse is attached; probing the i8042 controller only costs time.
         "i8042.noaux", "i8042.nokbd",
-        // Reaches /init as an environment variable. A statically linked Swift runtime looks for its
-        // swift-backtrace helper at startup through /proc/self/exe and aborts when /proc is not mounted yet,
-        // which it never is for /init. Naming the helper (and turning backtracing off) skips that lookup.
-        "SWIFT_BACKTRACE=enable=no,swift-backtrace=/nonexistent",
     ]
+
+    /// Kernel arguments that depend on the machine and accelerator.
+    public var machineKernelArguments: [String] {
+        guard machine == .microvm, accelerator == .tcg, let khz = hostTSCKilohertz else { return [] }
+        return ["tsc_early_khz=\(khz)"]
+    }
 
     /// The QEMU command line for one run whose sockets live in `runDirectory`.
     public func commandLine(runDirectory: String) -> QEMUCommandLine {
@@ -34,9 +40,9 @@ public struct PreparedSandbox: Sendable {
             shares.append(.init(id: share.tag, hostPath: share.path, tag: share.tag, readOnly: !share.writable))
         }
         return QEMUCommandLine(
-            executable: qemuPath, machine: spec.machine, accelerator: accelerator, cpus: spec.cpus,
+            executable: qemuPath, machine: machine, accelerator: accelerator, cpus: spec.cpus,
             memoryMiB: spec.memoryMiB, kernel: bootImage, initrd: initramfs,
-            kernelArguments: PreparedSandbox.baseKernelArguments + spec.kernelArguments, shares: shares,
+            kernelArguments: PreparedSandbox.baseKernelArguments + machineKernelArguments + spec.kernelArguments, shares: shares,
             channelSocket: runDirectory + "/channel.sock", channelPortName: Frame.portName)
     }
 }

@@ -43,9 +43,34 @@ public struct SandboxPreparer: Sendable {
         let warning = verdict.reason.map {
             "KVM is not usable (\($0)); using TCG software emulation, roughly 10x slower. Pass --accel tcg to skip this check."
         }
+        let tsc = verdict.accelerator == .tcg
+            ? (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).flatMap(HostTSC.kilohertz) : nil
+        let machine = try SandboxPreparer.machine(for: spec.machine, kernel: kernel, accelerator: verdict.accelerator, hostTSCKilohertz: tsc)
         return PreparedSandbox(
             spec: spec, kernel: kernel, bootImage: bootImage, initramfs: initramfs, qemuPath: qemuPath,
-            accelerator: verdict.accelerator, acceleratorWarning: warning, runSpec: runSpec(for: spec))
+            accelerator: verdict.accelerator, machine: machine, acceleratorWarning: warning, runSpec: runSpec(for: spec),
+            hostTSCKilohertz: tsc)
+    }
+
+    /// Resolves the machine type. microvm needs virtio-mmio in the kernel (it has no PCI) and, under TCG, the
+    /// host's TSC frequency (it has no timer to calibrate against); it skips SeaBIOS and PCI enumeration.
+    public static func machine(
+        for choice: SandboxSpec.MachineChoice, kernel: KernelImage, accelerator: QEMUCommandLine.Accelerator, hostTSCKilohertz: Int?
+    ) throws(SandboxError) -> QEMUCommandLine.Machine {
+        let hasMMIO = kernel.config?.isEnabled("CONFIG_VIRTIO_MMIO") ?? false
+        let hasClock = accelerator == .kvm || hostTSCKilohertz != nil
+        switch choice {
+        case .q35: return .q35
+        case .auto: return hasMMIO && hasClock ? .microvm : .q35
+        case .microvm:
+            guard hasMMIO else {
+                throw .invalidOption("--machine microvm needs a kernel with CONFIG_VIRTIO_MMIO (microvm has no PCI); \(kernel.path) does not show it set. Use --machine q35.")
+            }
+            guard hasClock else {
+                throw .invalidOption("--machine microvm under TCG needs the host's TSC frequency, and this CPU has no constant TSC. Use --machine q35.")
+            }
+            return .microvm
+        }
     }
 
     /// The guest init's instructions: the command, a clean environment, the caller's identity and directory.

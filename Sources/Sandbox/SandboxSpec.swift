@@ -9,6 +9,12 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         case kvm, tcg
     }
 
+    public enum MachineChoice: String, Codable, Sendable, CaseIterable {
+        /// microvm when the kernel has virtio-mmio (and, under TCG, the host's TSC frequency is known); else q35.
+        case auto
+        case q35, microvm
+    }
+
     /// The bzImage to boot; nil: the host's newest /boot/vmlinuz-*.
     public var kernel: String?
     /// The command and its arguments.
@@ -28,7 +34,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
     public var memoryMiB: Int
     public var cpus: Int
     public var accelerator: AcceleratorChoice
-    public var machine: QEMUCommandLine.Machine
+    public var machine: MachineChoice
     /// Seconds from spawn until the sandbox is stopped and ksand reports a timeout.
     public var timeout: Double?
     /// Extra kernel command-line arguments.
@@ -47,7 +53,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         kernel: String? = nil, command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
         uid: UInt32? = nil, gid: UInt32? = nil, overlays: [String] = ["/tmp", "/home"], tmpfs: [String] = [],
         readWrite: [String] = [], memoryMiB: Int = 512, cpus: Int = 1, accelerator: AcceleratorChoice = .auto,
-        machine: QEMUCommandLine.Machine = .q35, timeout: Double? = nil, kernelArguments: [String] = [],
+        machine: MachineChoice = .auto, timeout: Double? = nil, kernelArguments: [String] = [],
         directBoot: Bool = true, qemu: String = "qemu-system-x86_64", forwardStdin: Bool = true,
         stallWindowSeconds: Double = 2, maxStopWaitSeconds: Double = 300
     ) {

@@ -4,7 +4,7 @@ import Foundation
 import Sandbox
 
 extension SandboxSpec.AcceleratorChoice: ExpressibleByArgument {}
-extension QEMUCommandLine.Machine: ExpressibleByArgument {}
+extension SandboxSpec.MachineChoice: ExpressibleByArgument {}
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "bzImage to boot (default: the newest /boot/vmlinuz-*).") var kernel: String?
     @Option(help: "Accelerator: auto (KVM if it can boot the kernel, else TCG), kvm or tcg.") var accel: SandboxSpec.AcceleratorChoice = .auto
-    @Option(help: "Machine type: q35 or microvm.") var machine: QEMUCommandLine.Machine = .q35
+    @Option(help: "Machine type: auto (microvm when the kernel has virtio-mmio), q35 or microvm.") var machine: SandboxSpec.MachineChoice = .auto
     @Option(help: "Guest memory in MiB.") var memory: Int = 512
     @Option(help: "Guest CPUs.") var cpus: Int = 1
     @Option(help: "Stop the sandbox after this many seconds (exit status 124).") var timeout: Double?
@@ -70,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
             let prepared = try await SandboxPreparer().prepare(spec)
             if let warning = prepared.acceleratorWarning { report("warning: " + warning) }
             if verbose {
-                report("kernel \(prepared.kernel.release) (\(prepared.bootImage)), initramfs \(prepared.initramfs), accelerator \(prepared.accelerator.rawValue)")
+                report("kernel \(prepared.kernel.release) (\(prepared.bootImage)), initramfs \(prepared.initramfs), accelerator \(prepared.accelerator.rawValue), machine \(prepared.machine.rawValue)")
             }
             var diagnostics: (@Sendable (String) -> Void)?
             if verbose { diagnostics = { @Sendable line in report("stop: " + line) } }

@@ -21,6 +21,13 @@ import Testing
         #expect(result.stderr == "err\n")
     }
 
+    @Test func theQ35MachineRunsTheSameWay() throws {
+        let (result, _) = try run(["sh", "-c", "echo out; echo err >&2; exit 7"], options: ["--machine", "q35"])
+        #expect(result.status == 7, "stderr: \(result.stderr)")
+        #expect(result.text == "out\n")
+        #expect(result.stderr == "err\n")
+    }
+
     @Test func aSignalBecomes128PlusItsNumber() throws {
         let (result, _) = try run(["sh", "-c", "kill -9 $$"])
         #expect(result.status == 137, "stderr: \(result.stderr)")

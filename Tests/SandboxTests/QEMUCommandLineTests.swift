@@ -60,3 +60,28 @@ import Testing
         #expect(env["LANG"] == "C.UTF-8")
     }
 }
+
+@Suite struct MachineChoiceTests {
+    static func kernel(config: String?) -> KernelImage {
+        var header = BzImageHeader(bytes: KernelImageTests.syntheticHeader(version: "6.1.0-test"))!
+        header.versionString = "6.1.0-test"
+        return KernelImage(path: "/boot/vmlinuz-6.1.0-test", header: header, modulesDirectory: nil,
+                           config: config.map(KernelConfigValues.init(parsing:)), fileIdentity: "x")
+    }
+
+    @Test func autoPicksMicrovmOnlyWithVirtioMMIOAndAClock() throws {
+        let mmio = Self.kernel(config: "CONFIG_VIRTIO_MMIO=m\n")
+        #expect(try SandboxPreparer.machine(for: .auto, kernel: mmio, accelerator: .tcg, hostTSCKilohertz: 1_996_249) == .microvm)
+        #expect(try SandboxPreparer.machine(for: .auto, kernel: mmio, accelerator: .tcg, hostTSCKilohertz: nil) == .q35)
+        #expect(try SandboxPreparer.machine(for: .auto, kernel: mmio, accelerator: .kvm, hostTSCKilohertz: nil) == .microvm)
+        let noMMIO = Self.kernel(config: "# CONFIG_VIRTIO_MMIO is not set\n")
+        #expect(try SandboxPreparer.machine(for: .auto, kernel: noMMIO, accelerator: .kvm, hostTSCKilohertz: 1) == .q35)
+        #expect(try SandboxPreparer.machine(for: .auto, kernel: Self.kernel(config: nil), accelerator: .kvm, hostTSCKilohertz: 1) == .q35)
+    }
+
+    @Test func explicitMicrovmOnAKernelWithoutMMIOSaysWhatToDo() {
+        #expect {
+            try SandboxPreparer.machine(for: .microvm, kernel: Self.kernel(config: ""), accelerator: .kvm, hostTSCKilohertz: nil)
+        } throws: { "\($0)".contains("CONFIG_VIRTIO_MMIO") && "\($0)".contains("--machine q35") }
+    }
+}
