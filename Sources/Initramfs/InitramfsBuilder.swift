@@ -69,19 +69,12 @@ public enum InitramfsBuilder {
             files[extra.archivePath] = (try read(extra.source.string), extra.mode)
         }
 
-        var directories = Set(mountPoints)
-        for path in files.keys {
-            var parent = (path as NSString).deletingLastPathComponent
-            while parent != "/" && !parent.isEmpty {
-                directories.insert(parent)
-                parent = (parent as NSString).deletingLastPathComponent
-            }
-        }
-        for directory in Array(directories) {
-            var parent = (directory as NSString).deletingLastPathComponent
-            while parent != "/" && !parent.isEmpty {
-                directories.insert(parent)
-                parent = (parent as NSString).deletingLastPathComponent
+        // Every mount point and every file's parent, with all their ancestors: the kernel creates nothing itself.
+        var directories: Set<String> = []
+        for path in mountPoints + files.keys.map({ ($0 as NSString).deletingLastPathComponent }) {
+            var directory = path
+            while directory != "/" && !directory.isEmpty && directories.insert(directory).inserted {
+                directory = (directory as NSString).deletingLastPathComponent
             }
         }
         var entries: [ArchiveEntry] = directories.map { ArchiveEntry(path: String($0.dropFirst()), kind: .directory, mode: 0o755) }
