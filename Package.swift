@@ -40,6 +40,8 @@ let package = Package(
             // Optimised even in debug builds: every run hashes the init and modules for the cache key.
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
+        // Kernel source trees and patch series (quilt `series`, git format-patch mails), applied all or nothing.
+        .target(name: "KernelSource"),
         // Pure console parser: host-timestamped console lines → events → phases.
         .target(name: "BootTimeline"),
         // SandboxSpec, kernel discovery, accelerator probe, the QEMU backend, the command channel and the reaper.
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
         .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),
     ]

@@ -1,0 +1,142 @@
+import Foundation
+
+/// Applies a patch series to a source tree with `git apply`, all or nothing.
+///
+/// `git apply` checks every patch of one invocation against the tree as the earlier ones leave it and writes
+/// nothing unless all apply, so a conflict leaves the tree as it was. Before that, each patch is checked on its
+/// own: a patch that only reverse-applies is already in the tree and is reported as such.
+public struct PatchApplier: Sendable {
+    public struct Patch: Equatable, Sendable {
+        /// The patch file on the host.
+        public var path: String
+        public var strip: Int
+
+        public init(path: String, strip: Int = 1) {
+            self.path = path
+            self.strip = strip
+        }
+    }
+
+    /// What applying a series did.
+    public struct Outcome: Equatable, Sendable {
+        /// Patches applied now.
+        public var applied: [String]
+        /// Patches whose changes the tree already had (they reverse-apply cleanly); skipped.
+        public var alreadyApplied: [String]
+        /// Files the applied patches touch, relative to the tree.
+        public var touchedFiles: [String]
+    }
+
+    public var git: String
+
+    public init(git: String = "git") { self.git = git }
+
+    /// The patches a series file names, resolved against its directory; each must exist.
+    public static func patches(in series: PatchSeries, seriesFile: String) throws(KernelSourceError) -> [Patch] {
+        let directory = (seriesFile as NSString).deletingLastPathComponent
+        return try series.entries.map { (entry) throws(KernelSourceError) -> Patch in
+            let path = entry.path.hasPrefix("/") ? entry.path : directory + "/" + entry.path
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw .patchMissing(series: seriesFile, line: entry.line, path: path)
+            }
+            return Patch(path: path, strip: entry.strip)
+        }
+    }
+
+    /// Applies `patches` to `tree` in order. Throws, leaving the tree unchanged, if any patch does not apply.
+    public func apply(_ patches: [Patch], to tree: String) throws(KernelSourceError) -> Outcome {
+        var pending: [Patch] = []
+        var already: [String] = []
+        for patch in patches {
+            try PatchApplier.requireHunks(patch.path)
+            if try run(["apply", "--check", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
+                pending.append(patch)
+            } else if try run(["apply", "--check", "--reverse", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
+                already.append(patch.path)
+            } else if pending.isEmpty {
+                throw try conflict(patch, in: tree)
+            } else {
+                // It may depend on an earlier patch of the series: the combined check below decides.
+                pending.append(patch)
+            }
+        }
+        var touched: [String] = []
+        if !pending.isEmpty {
+            // One invocation per strip level keeps the all-or-nothing guarantee for the common case (one level).
+            let levels = Set(pending.map(\.strip))
+            guard levels.count == 1, let strip = levels.first else {
+                throw .doesNotApply(patch: pending.map(\.path).joined(separator: ", "), file: nil, hunk: nil,
+                                    detail: "patches with different -p levels in one series are not supported")
+            }
+            let arguments = ["apply", "-p\(strip)"] + pending.map(\.path)
+            let check = try run(["apply", "--check", "-p\(strip)"] + pending.map(\.path), in: tree)
+            if check.status != 0 {
+                let failing = pending.first { check.output.contains($0.path) } ?? pending[pending.count - 1]
+                throw PatchApplier.parseConflict(patch: failing.path, output: check.output)
+            }
+            let result = try run(arguments, in: tree)
+            guard result.status == 0 else {
+                throw .toolFailed(command: "git " + arguments.joined(separator: " "), status: result.status, output: result.output)
+            }
+            let stat = try run(["apply", "--numstat", "-p\(strip)"] + pending.map(\.path), in: tree)
+            touched = stat.output.split(separator: "\n").compactMap { line in
+                line.split(separator: "\t").last.map(String.init)
+            }
+        }
+        return Outcome(applied: pending.map(\.path), alreadyApplied: already, touchedFiles: touched)
+    }
+
+    /// A patch must contain at least one unified-diff hunk; anything else is corrupt or not a patch.
+    static func requireHunks(_ path: String) throws(KernelSourceError) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .notAPatch(path: path) }
+        let lines = text.split(separator: "\n")
+        guard lines.contains(where: { $0.hasPrefix("--- ") }), lines.contains(where: { $0.hasPrefix("+++ ") }),
+              lines.contains(where: { $0.hasPrefix("@@ ") }) else { throw .notAPatch(path: path) }
+    }
+
+    private func conflict(_ patch: Patch, in tree: String) throws(KernelSourceError) -> KernelSourceError {
+        let output = try run(["apply", "--check", "-v", "-p\(patch.strip)", patch.path], in: tree).output
+        return PatchApplier.parseConflict(patch: patch.path, output: output)
+    }
+
+    /// Reads `git apply`'s complaint: which file, which hunk, and why.
+    static func parseConflict(patch: String, output: String) -> KernelSourceError {
+        var file: String?, hunk: String?
+        var detail = output.split(separator: "\n").last.map(String.init) ?? "git apply failed"
+        for line in output.split(separator: "\n") {
+            // "error: patch failed: drivers/md/md.c:9696"
+            if let range = line.range(of: "patch failed: ") {
+                let location = line[range.upperBound...]
+                file = location.split(separator: ":").first.map(String.init)
+                hunk = location.split(separator: ":").dropFirst().first.map { "at line \($0)" }
+            }
+            // "error: drivers/md/md.c: No such file or directory" / "error: corrupt patch at line 12"
+            if line.hasPrefix("error: ") && !line.contains("patch failed:") {
+                detail = String(line.dropFirst(7))
+            }
+            // "Hunk #2 NOT applied cleanly." style (from -v)
+            if line.hasPrefix("Hunk #"), line.contains("NOT") || line.contains("failed") {
+                hunk = String(line.split(separator: " ").prefix(2).joined(separator: " "))
+            }
+        }
+        return .doesNotApply(patch: patch, file: file, hunk: hunk, detail: detail)
+    }
+
+    private func run(_ arguments: [String], in directory: String) throws(KernelSourceError) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [git] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do {
+            try process.run()
+        } catch {
+            throw .toolFailed(command: git, status: -1, output: "\(error)")
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import KernelSource
+
+@Suite struct PatchSeriesTests {
+    @Test func parsesQuiltSeriesWithCommentsAndStripLevels() throws {
+        let series = try PatchSeries(parsing: """
+            # the default kernel's patches
+            0001-md-fix.patch
+              0002-other.patch -p0   # trailing comment
+
+            sub/0003.patch\t-p2
+            """, source: "patches/series")
+        #expect(series.entries == [
+            .init(path: "0001-md-fix.patch", strip: 1, line: 2),
+            .init(path: "0002-other.patch", strip: 0, line: 3),
+            .init(path: "sub/0003.patch", strip: 2, line: 5),
+        ])
+    }
+
+    @Test func unknownOptionNamesFileLineAndOption() {
+        #expect(throws: KernelSourceError.badSeriesLine(file: "s", line: 1, text: "a.patch -R", reason: "unknown option -R; only -pN is understood")) {
+            try PatchSeries(parsing: "a.patch -R", source: "s")
+        }
+    }
+
+    @Test func missingPatchFileIsReportedWithItsSeriesLine() throws {
+        let series = try PatchSeries(parsing: "# x\nnope.patch\n", source: "/tmp/series")
+        #expect(throws: KernelSourceError.patchMissing(series: "/tmp/series", line: 2, path: "/tmp/nope.patch")) {
+            try PatchApplier.patches(in: series, seriesFile: "/tmp/series")
+        }
+    }
+
+    @Test func theShippedSeriesNamesExistingPatches() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let seriesFile = root.appendingPathComponent("patches/series").path
+        let series = try PatchSeries(parsing: try String(contentsOfFile: seriesFile, encoding: .utf8), source: seriesFile)
+        let patches = try PatchApplier.patches(in: series, seriesFile: seriesFile)
+        #expect(!patches.isEmpty)
+        for patch in patches { try PatchApplier.requireHunks(patch.path) }
+    }
+}
+
+@Suite struct PatchApplierTests {
+    /// A small tree with two files, and patches made with `diff -u` against it.
+    final class Tree {
+        let root: URL
+        var path: String { root.appendingPathComponent("src").path }
+        init() throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-patch-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(atPath: root.appendingPathComponent("src/lib").path, withIntermediateDirectories: true)
+            try Self.write((1...30).map { "line \($0)" }.joined(separator: "\n") + "\n", to: path + "/lib/a.c")
+            try Self.write("alpha\nbeta\ngamma\n", to: path + "/b.c")
+        }
+        deinit { try? FileManager.default.removeItem(at: root) }
+        static func write(_ text: String, to path: String) throws { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+        func read(_ name: String) throws -> String { try String(contentsOfFile: path + "/" + name, encoding: .utf8) }
+        func file(_ name: String, _ text: String) throws -> String {
+            let url = root.appendingPathComponent(name).path
+            try Self.write(text, to: url)
+            return url
+        }
+    }
+
+    static let changeA = """
+        --- a/lib/a.c
+        +++ b/lib/a.c
+        @@ -9,3 +9,3 @@
+         line 9
+        -line 10
+        +line ten
+         line 11
+
+        """
+    static let changeB = """
+        --- a/b.c
+        +++ b/b.c
+        @@ -1,3 +1,3 @@
+         alpha
+        -beta
+        +BETA
+         gamma
+
+        """
+
+    @Test func appliesASeriesInOrder() throws {
+        let tree = try Tree()
+        let outcome = try PatchApplier().apply([.init(path: try tree.file("1.patch", Self.changeA)), .init(path: try tree.file("2.patch", Self.changeB))], to: tree.path)
+        #expect(outcome.applied.count == 2)
+        #expect(outcome.touchedFiles.sorted() == ["b.c", "lib/a.c"])
+        #expect(try tree.read("lib/a.c").contains("line ten\n"))
+        #expect(try tree.read("b.c") == "alpha\nBETA\ngamma\n")
+    }
+
+    @Test func aLaterConflictLeavesTheTreeUnchangedAndNamesPatchAndFile() throws {
+        let tree = try Tree()
+        let before = (try tree.read("lib/a.c"), try tree.read("b.c"))
+        let conflicting = Self.changeB.replacingOccurrences(of: "-beta", with: "-delta")
+        let bad = try tree.file("2-bad.patch", conflicting)
+        #expect {
+            try PatchApplier().apply([.init(path: try tree.file("1.patch", Self.changeA)), .init(path: bad)], to: tree.path)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("2-bad.patch") && text.contains("b.c") && text.contains("left unchanged")
+        }
+        #expect(try tree.read("lib/a.c") == before.0)
+        #expect(try tree.read("b.c") == before.1)
+    }
+
+    @Test func anAlreadyAppliedPatchIsReportedAndSkipped() throws {
+        let tree = try Tree()
+        let patch = try tree.file("1.patch", Self.changeA)
+        _ = try PatchApplier().apply([.init(path: patch)], to: tree.path)
+        let again = try PatchApplier().apply([.init(path: patch), .init(path: try tree.file("2.patch", Self.changeB))], to: tree.path)
+        #expect(again.alreadyApplied == [patch])
+        #expect(again.applied.count == 1)
+    }
+
+    @Test func aCorruptPatchIsNamed() throws {
+        let tree = try Tree()
+        let truncated = try tree.file("corrupt.patch", "From: someone\nSubject: [PATCH] half a mail\n\n--- a/b.c\n")
+        #expect(throws: KernelSourceError.notAPatch(path: truncated)) {
+            try PatchApplier().apply([.init(path: truncated)], to: tree.path)
+        }
+        let mangled = try tree.file("mangled.patch", Self.changeB.replacingOccurrences(of: "@@ -1,3 +1,3 @@", with: "@@ -1,3 +1,9 @@"))
+        #expect { try PatchApplier().apply([.init(path: mangled)], to: tree.path) } throws: { "\($0)".contains("mangled.patch") }
+        #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
+    }
+
+    /// The shipped md patch against drivers/md/md.c from Debian's linux-source-6.1 tarball, when it is installed.
+    @Test func theShippedMdPatchAppliesToDebians61Tree() throws {
+        let tarball = "/usr/src/linux-source-6.1.tar.xz"
+        guard FileManager.default.fileExists(atPath: tarball) else { return }
+        let tree = try Tree()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["tar", "-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let source = tree.root.appendingPathComponent("linux-source-6.1").path
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let seriesFile = root.appendingPathComponent("patches/series").path
+        let series = try PatchSeries(parsing: try String(contentsOfFile: seriesFile, encoding: .utf8), source: seriesFile)
+        let outcome = try PatchApplier().apply(try PatchApplier.patches(in: series, seriesFile: seriesFile), to: source)
+        #expect(outcome.touchedFiles == ["drivers/md/md.c"])
+        let md = try String(contentsOfFile: source + "/drivers/md/md.c", encoding: .utf8)
+        #expect(!md.contains("msleep(1000)"))
+        #expect(md.contains("static int md_notify_reboot"))
+    }
+}
