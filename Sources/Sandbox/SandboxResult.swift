@@ -1,4 +1,5 @@
-import BootTimeline
+// Results carry console lines and timelines: users of Sandbox get those types without a second import.
+@_exported import BootTimeline
 import SandboxProtocol
 
 /// How a sandbox run ended, with what was measured on the way.

@@ -125,8 +125,18 @@ public struct SandboxRunner: Sendable {
         }
         let escalated = watchReport.flatMap { $0.endedBy == .sigterm || $0.endedBy == .sigkill ? $0 : nil }
         return SandboxResult(
-            outcome: outcome, timeline: timeline, consoleTail: lines.suffix(25).map(\.text), consoleLines: lines,
+            outcome: outcome, timeline: timeline, consoleTail: Self.tail(of: lines), consoleLines: lines,
             stopReport: stopReport ?? escalated, qemuStderr: qemuStderr, accelerator: sandbox.accelerator)
+    }
+
+    /// The console lines worth showing when a run fails: the lines leading up to a panic (what caused it, not
+    /// the register dump after it), otherwise the last lines.
+    static func tail(of lines: [ConsoleLine], count: Int = 25) -> [String] {
+        if let panic = lines.lastIndex(where: { $0.text.hasPrefix("Kernel panic - not syncing") }) {
+            let start = max(0, panic - (count - 3))
+            return lines[start...min(panic + 2, lines.count - 1)].map(\.text)
+        }
+        return lines.suffix(count).map(\.text)
     }
 
     private static func collect(_ sequence: SubprocessOutputSequence, limit: Int) async -> String {

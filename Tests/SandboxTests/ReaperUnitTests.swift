@@ -54,3 +54,20 @@ import Testing
         #expect(!codes.contains(126) && !codes.contains(127))
     }
 }
+
+@Suite struct ConsoleTailTests {
+    @Test func aPanicShowsTheLinesLeadingUpToIt() {
+        var lines = (0..<60).map { ConsoleLine(hostSeconds: Double($0), kernelSeconds: nil, text: "line \($0)") }
+        lines[40].text = "Kernel panic - not syncing: sysrq triggered crash"
+        let tail = SandboxRunner.tail(of: lines)
+        #expect(tail.count == 25)
+        #expect(tail[22] == "Kernel panic - not syncing: sysrq triggered crash")
+        #expect(tail.first == "line 18" && tail.last == "line 42")
+    }
+
+    @Test func otherwiseTheLastLines() {
+        let lines = (0..<60).map { ConsoleLine(hostSeconds: Double($0), kernelSeconds: nil, text: "line \($0)") }
+        #expect(SandboxRunner.tail(of: lines) == (35..<60).map { "line \($0)" })
+        #expect(SandboxRunner.tail(of: []) == [])
+    }
+}
