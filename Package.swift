@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "KernelSource"),
         // Pure console parser: host-timestamped console lines → events → phases.
         .target(name: "BootTimeline"),
+        // .config and fragments: parse, merge like merge_config.sh, verify, and explain unmet Kconfig dependencies.
+        .target(name: "KernelConfig"),
         // SandboxSpec, kernel discovery, accelerator probe, the QEMU backend, the command channel and the reaper.
         .target(
             name: "Sandbox",
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
         .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),

@@ -1,0 +1,356 @@
+import Foundation
+
+/// The symbols of a kernel tree's Kconfig files: types, prompts, dependencies and selects.
+///
+/// Parses the subset of the Kconfig language needed to explain dependencies: `config`/`menuconfig` blocks with
+/// their types, prompts, `depends on`, `select`, `imply` and defaults; `if`/`endif`, `menu`/`endmenu` and
+/// `choice`/`endchoice`, whose dependencies apply to the symbols inside; `source`, relative to the tree root with
+/// `$(SRCARCH)` replaced by the architecture. Macro definitions (`x := …`) are skipped and `$(…)` calls in
+/// expressions count as y.
+public struct KconfigDatabase: Sendable {
+    /// Every symbol defined, by name (without `CONFIG_`).
+    public private(set) var symbols: [String: KconfigSymbol] = [:]
+    /// How many Kconfig files were read.
+    public private(set) var fileCount = 0
+
+    /// Loads a whole kernel tree, starting at `<tree>/Kconfig` and following every `source`.
+    /// - Parameter architecture: the `SRCARCH` to substitute in `source "arch/$(SRCARCH)/Kconfig"`.
+    /// - Throws: `KconfigError` with `file:line` for a line it cannot parse or a sourced file that is missing.
+    public init(tree: URL, architecture: String = "x86") throws {
+        try self.init(tree: tree, file: "Kconfig", architecture: architecture)
+    }
+
+    /// Loads `file` (relative to `tree`) and what it sources.
+    public init(tree: URL, file: String, architecture: String = "x86") throws {
+        var parser = KconfigParser(root: tree, architecture: architecture)
+        try parser.parseFile(file, from: nil)
+        try parser.finish()
+        symbols = parser.symbols
+        fileCount = parser.fileCount
+        linkReverseDependencies()
+    }
+
+    /// The symbol named `name` (with or without `CONFIG_`).
+    public subscript(name: String) -> KconfigSymbol? {
+        symbols[KernelConfiguration.bareName(name)]
+    }
+
+    private mutating func linkReverseDependencies() {
+        for symbol in symbols.values {
+            for definition in symbol.definitions {
+                for (list, keyPath) in [(definition.selects, \KconfigSymbol.selectedBy), (definition.implies, \KconfigSymbol.impliedBy)] {
+                    for entry in list {
+                        guard case .symbol(let target) = entry.value else { continue }
+                        let condition = KconfigExpression.all([definition.dependencies, entry.condition])
+                        symbols[target, default: KconfigSymbol(name: target)][keyPath: keyPath]
+                            .append(.init(symbol: symbol.name, condition: condition))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A Kconfig file that could not be read or parsed.
+public struct KconfigError: Error, Equatable, CustomStringConvertible {
+    /// `file:line`, relative to the tree root.
+    public var location: String
+    /// What is wrong and what to do.
+    public var message: String
+
+    public var description: String { "\(location): \(message)" }
+}
+
+/// The line-by-line reader behind `KconfigDatabase`.
+private struct KconfigParser {
+    enum BlockKind: String { case `if`, menu, choice }
+
+    struct Block {
+        var kind: BlockKind
+        var dependency: KconfigExpression?
+        var location: String
+    }
+
+    enum Entry {
+        case none
+        case config(String, KconfigSymbol.Definition, KconfigSymbol.Kind?)
+        /// A menu or choice whose `depends on` lines go to the innermost block.
+        case block
+        /// `comment`, `mainmenu`: their properties are read and dropped.
+        case ignored
+    }
+
+    let root: URL
+    let architecture: String
+    var symbols: [String: KconfigSymbol] = [:]
+    var blocks: [Block] = []
+    var entry = Entry.none
+    var fileCount = 0
+
+    init(root: URL, architecture: String) {
+        self.root = root
+        self.architecture = architecture
+    }
+
+    mutating func parseFile(_ path: String, from location: String?) throws {
+        let url = root.appendingPathComponent(path)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw KconfigError(location: location ?? path,
+                message: "cannot read \(url.path); check that the kernel tree is complete and the path is relative to its root")
+        }
+        fileCount += 1
+        let text = String(decoding: data, as: UTF8.self)
+        var helpIndent: Int?
+        var inHelp = false
+        var pending = ""
+        var pendingLine = 0
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            if inHelp {
+                let indent = Self.indentation(rawLine)
+                if indent == nil { continue }
+                if let helpIndent, indent! >= helpIndent { continue }
+                if helpIndent == nil, indent! > 0 { helpIndent = indent; continue }
+                inHelp = false
+                helpIndent = nil
+            }
+            if rawLine.hasSuffix("\\") {
+                if pending.isEmpty { pendingLine = number }
+                pending += rawLine.dropLast() + " "
+                continue
+            }
+            let line = pending.isEmpty ? String(rawLine) : pending + rawLine
+            let lineNumber = pending.isEmpty ? number : pendingLine
+            pending = ""
+            let here = "\(path):\(lineNumber)"
+            do {
+                if try parseLine(line, at: here) { inHelp = true }
+            } catch let error as KconfigExpressionError {
+                throw KconfigError(location: here, message: error.message)
+            }
+        }
+        endEntry()
+    }
+
+    /// Returns true when the line starts help text.
+    mutating func parseLine(_ line: String, at here: String) throws -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed.hasPrefix("#") { return false }
+        let (keyword, rawRest) = Self.firstWord(trimmed)
+        // Macro assignments (`cc-option = $(…)`, `quote := "`) can hold anything, so they are skipped before any
+        // quote or comment handling; so are bare macro calls like `$(error-if,…)`.
+        if keyword.hasPrefix("$(") || keyword.contains("=") { return false }
+        let (second, _) = Self.firstWord(rawRest)
+        if second == "=" || second == ":=" || second == "+=" || second.hasPrefix(":=") || second.hasPrefix("+=") { return false }
+        let rest = Self.stripComment(rawRest)
+
+        switch keyword {
+        case "config", "menuconfig":
+            endEntry()
+            guard KernelConfiguration.isSymbolName(rest) else {
+                throw KconfigError(location: here, message: "'\(keyword)' needs one symbol name, found '\(rest)'")
+            }
+            entry = .config(rest, KconfigSymbol.Definition(location: here, dependencies: inheritedDependency), nil)
+        case "bool", "boolean", "tristate", "string", "int", "hex":
+            let kind: KconfigSymbol.Kind = keyword == "boolean" ? .bool : KconfigSymbol.Kind(rawValue: keyword)!
+            try setType(kind, at: here)
+            if !rest.isEmpty { try setPrompt(rest, at: here) }
+        case "def_bool", "def_tristate":
+            try setType(keyword == "def_bool" ? .bool : .tristate, at: here)
+            try addDefault(rest, at: here)
+        case "prompt":
+            try setPrompt(rest, at: here)
+        case "default":
+            try addDefault(rest, at: here)
+        case "depends":
+            guard rest.hasPrefix("on") else { throw KconfigError(location: here, message: "expected 'depends on EXPR'") }
+            let expression = try KconfigExpression(parsing: String(rest.dropFirst(2)))
+            switch entry {
+            case .config(let name, var definition, let kind):
+                definition.dependencies = definition.dependencies.map { .and($0, expression) } ?? expression
+                entry = .config(name, definition, kind)
+            case .block:
+                blocks[blocks.count - 1].dependency = blocks[blocks.count - 1].dependency.map { .and($0, expression) } ?? expression
+            case .ignored, .none:
+                break
+            }
+        case "select", "imply":
+            guard case .config(let name, var definition, let kind) = entry else { return false }
+            let (target, condition) = try Self.splitCondition(rest)
+            let item = KconfigSymbol.Conditional(value: .symbol(target.trimmingCharacters(in: .whitespaces)), condition: condition)
+            if keyword == "select" { definition.selects.append(item) } else { definition.implies.append(item) }
+            entry = .config(name, definition, kind)
+        case "help", "---help---":
+            return true
+        case "range", "option", "modules", "optional", "visible", "transitional", "allnoconfig_y", "defconfig_list":
+            break
+        case "if":
+            endEntry()
+            blocks.append(Block(kind: .if, dependency: try KconfigExpression(parsing: rest), location: here))
+        case "menu", "choice":
+            endEntry()
+            blocks.append(Block(kind: keyword == "menu" ? .menu : .choice, dependency: nil, location: here))
+            entry = .block
+        case "endif", "endmenu", "endchoice":
+            endEntry()
+            let kind = BlockKind(rawValue: String(keyword.dropFirst(3)))!
+            guard let open = blocks.last, open.kind == kind else {
+                let expected = blocks.last.map { "end\($0.kind.rawValue) for the \($0.kind.rawValue) at \($0.location)" } ?? "nothing"
+                throw KconfigError(location: here, message: "'\(keyword)' does not match: expected \(expected)")
+            }
+            blocks.removeLast()
+        case "comment", "mainmenu":
+            endEntry()
+            entry = .ignored
+        case "source", "rsource", "osource", "orsource":
+            endEntry()
+            guard let (path, _) = Self.quoted(rest) else {
+                throw KconfigError(location: here, message: "expected source \"path\", found '\(rest)'")
+            }
+            let resolved = path.replacingOccurrences(of: "$(SRCARCH)", with: architecture)
+                .replacingOccurrences(of: "$(HEADER_ARCH)", with: architecture)
+            if keyword.hasPrefix("o"), !FileManager.default.fileExists(atPath: root.appendingPathComponent(resolved).path) {
+                break
+            }
+            try parseFile(resolved, from: here)
+        default:
+            throw KconfigError(location: here, message: "unknown Kconfig keyword '\(keyword)'; this parser reads only the subset needed for dependencies")
+        }
+        return false
+    }
+
+    mutating func finish() throws {
+        endEntry()
+        if let open = blocks.last {
+            throw KconfigError(location: open.location, message: "'\(open.kind.rawValue)' is never closed with 'end\(open.kind.rawValue)'")
+        }
+    }
+
+    var inheritedDependency: KconfigExpression? {
+        KconfigExpression.all(blocks.map(\.dependency))
+    }
+
+    mutating func endEntry() {
+        if case .config(let name, let definition, let kind) = entry {
+            var symbol = symbols[name] ?? KconfigSymbol(name: name)
+            if let kind, symbol.kind == .unknown { symbol.kind = kind }
+            symbol.definitions.append(definition)
+            symbols[name] = symbol
+        }
+        entry = .none
+    }
+
+    mutating func setType(_ kind: KconfigSymbol.Kind, at here: String) throws {
+        switch entry {
+        case .config(let name, let definition, _): entry = .config(name, definition, kind)
+        case .block, .ignored: break // a typed choice
+        case .none: throw KconfigError(location: here, message: "a type outside a config block")
+        }
+    }
+
+    mutating func setPrompt(_ text: String, at here: String) throws {
+        guard let (prompt, tail) = Self.quoted(text) else {
+            throw KconfigError(location: here, message: "expected a quoted prompt, found '\(text)'")
+        }
+        guard case .config(let name, var definition, let kind) = entry else { return }
+        definition.prompt = prompt
+        let condition = tail.trimmingCharacters(in: .whitespaces)
+        if condition.hasPrefix("if") {
+            definition.promptCondition = try KconfigExpression(parsing: String(condition.dropFirst(2)))
+        }
+        entry = .config(name, definition, kind)
+    }
+
+    mutating func addDefault(_ text: String, at here: String) throws {
+        guard case .config(let name, var definition, let kind) = entry else { return }
+        let (value, condition) = try Self.splitCondition(text)
+        definition.defaults.append(.init(value: try KconfigExpression(parsing: value), condition: condition))
+        entry = .config(name, definition, kind)
+    }
+
+    /// `EXPR if COND` → (EXPR, COND): the first standalone `if` outside quotes and parentheses.
+    static func splitCondition(_ text: String) throws(KconfigExpressionError) -> (String, KconfigExpression?) {
+        let chars = Array(text)
+        var depth = 0
+        var quote: Character?
+        var index = 0
+        while index < chars.count {
+            let c = chars[index]
+            if let open = quote {
+                if c == "\\" { index += 1 } else if c == open { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "(" {
+                depth += 1
+            } else if c == ")" {
+                depth -= 1
+            } else if depth == 0, c == "i", index + 1 < chars.count, chars[index + 1] == "f",
+                      index == 0 || chars[index - 1] == " " || chars[index - 1] == "\t",
+                      index + 2 == chars.count || chars[index + 2] == " " || chars[index + 2] == "\t" || chars[index + 2] == "(" || chars[index + 2] == "!" {
+                let condition = try KconfigExpression(parsing: String(chars[(index + 2)...]))
+                return (String(chars[..<index]).trimmingCharacters(in: .whitespaces), condition)
+            }
+            index += 1
+        }
+        return (text, nil)
+    }
+
+    /// `"text" rest` → (text, rest).
+    static func quoted(_ text: String) -> (String, Substring)? {
+        guard let open = text.first, open == "\"" || open == "'" else { return nil }
+        var result = ""
+        var index = text.index(after: text.startIndex)
+        while index < text.endIndex {
+            let c = text[index]
+            if c == "\\" {
+                index = text.index(after: index)
+                if index < text.endIndex { result.append(text[index]) }
+            } else if c == open {
+                return (result, text[text.index(after: index)...])
+            } else {
+                result.append(c)
+            }
+            if index < text.endIndex { index = text.index(after: index) }
+        }
+        return nil
+    }
+
+    static func firstWord(_ text: String) -> (String, String) {
+        guard let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (text, "") }
+        return (String(text[..<space]), text[space...].trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Drops a `#` comment that is outside quotes.
+    static func stripComment(_ text: String) -> String {
+        guard text.contains("#") else { return text }
+        var quote: Character?
+        var escaped = false
+        for index in text.indices {
+            let c = text[index]
+            if escaped { escaped = false; continue }
+            if c == "\\" { escaped = true; continue }
+            if let open = quote {
+                if c == open { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "#" {
+                return text[..<index].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return text
+    }
+
+    /// The indentation of a line in columns (tabs to multiples of 8), or nil for a blank line.
+    static func indentation(_ line: Substring) -> Int? {
+        var column = 0
+        for byte in line.utf8 {
+            switch byte {
+            case UInt8(ascii: " "): column += 1
+            case UInt8(ascii: "\t"): column = (column / 8 + 1) * 8
+            case UInt8(ascii: "\r"): continue
+            default: return column
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,245 @@
+/// A Kconfig expression, as in `depends on INET && NET_9P` or `select X if Y`.
+public indirect enum KconfigExpression: Equatable, Sendable, CustomStringConvertible {
+    /// A symbol (`NET`), or a constant (`y`, `m`, `n`, `"text"`, `64`): constants have no Kconfig definition.
+    case symbol(String)
+    /// A `$(macro,…)` call; evaluated as y because only the toolchain can answer it.
+    case macro(String)
+    case not(KconfigExpression)
+    case and(KconfigExpression, KconfigExpression)
+    case or(KconfigExpression, KconfigExpression)
+    /// `A = B`, `A != B`, `A < B`, …: the operator as written.
+    case comparison(String, String, String)
+
+    public var description: String { render(parentPrecedence: 0) }
+
+    /// The symbols the expression reads, in order, without constants.
+    public var symbols: [String] {
+        switch self {
+        case .symbol(let name): Self.isConstant(name) ? [] : [name]
+        case .macro: []
+        case .not(let inner): inner.symbols
+        case .and(let lhs, let rhs), .or(let lhs, let rhs): lhs.symbols + rhs.symbols
+        case .comparison(_, let lhs, let rhs): [lhs, rhs].filter { !Self.isConstant($0) }
+        }
+    }
+
+    /// The operands of a top-level `&&` chain (the expression itself if it is not a conjunction).
+    public var conjuncts: [KconfigExpression] {
+        if case .and(let lhs, let rhs) = self { return lhs.conjuncts + rhs.conjuncts }
+        return [self]
+    }
+
+    /// Evaluates with Kconfig's tristate logic (n = 0, m = 1, y = 2): `&&` is min, `||` is max, `!` is 2 − x;
+    /// a comparison is y or n. Symbols take their value in `config`; absent symbols are n.
+    public func evaluate(in config: KernelConfiguration) -> ConfigValue {
+        .fromLevel(level(in: config))
+    }
+
+    func level(in config: KernelConfiguration) -> Int {
+        switch self {
+        case .symbol(let name):
+            switch name {
+            case "y": return 2
+            case "m": return 1
+            case "n": return 0
+            default: return Self.isConstant(name) ? 0 : config.value(of: name).level
+            }
+        case .macro: return 2
+        case .not(let inner): return 2 - inner.level(in: config)
+        case .and(let lhs, let rhs): return min(lhs.level(in: config), rhs.level(in: config))
+        case .or(let lhs, let rhs): return max(lhs.level(in: config), rhs.level(in: config))
+        case .comparison(let op, let lhs, let rhs):
+            let left = Self.operandText(lhs, in: config)
+            let right = Self.operandText(rhs, in: config)
+            let order: Int
+            if let l = Self.integer(left), let r = Self.integer(right) {
+                order = l < r ? -1 : l > r ? 1 : 0
+            } else {
+                order = left < right ? -1 : left > right ? 1 : 0
+            }
+            let result = switch op {
+            case "=": order == 0
+            case "!=": order != 0
+            case "<": order < 0
+            case "<=": order <= 0
+            case ">": order > 0
+            default: order >= 0
+            }
+            return result ? 2 : 0
+        }
+    }
+
+    /// The `&&` of the given expressions, skipping nils; nil if there are none.
+    static func all(_ parts: [KconfigExpression?]) -> KconfigExpression? {
+        var result: KconfigExpression?
+        for case let part? in parts {
+            result = result.map { .and($0, part) } ?? part
+        }
+        return result
+    }
+
+    static func isConstant(_ name: String) -> Bool {
+        guard let first = name.first else { return true }
+        return name == "y" || name == "m" || name == "n" || first == "\"" || first == "-" || first.isNumber
+    }
+
+    private static func operandText(_ operand: String, in config: KernelConfiguration) -> String {
+        if operand.hasPrefix("\"") { return String(operand.dropFirst().dropLast()) }
+        if isConstant(operand) { return operand }
+        switch config.value(of: operand) {
+        case .string(let text): return text
+        case let value: return value.description
+        }
+    }
+
+    private static func integer(_ text: String) -> Int? {
+        text.lowercased().hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
+    }
+
+    private func render(parentPrecedence: Int) -> String {
+        switch self {
+        case .symbol(let name): return name
+        case .macro(let text): return text
+        case .not(let inner): return "!" + inner.render(parentPrecedence: 3)
+        case .comparison(let op, let lhs, let rhs): return "\(lhs)\(op)\(rhs)"
+        case .and(let lhs, let rhs):
+            let text = lhs.render(parentPrecedence: 2) + " && " + rhs.render(parentPrecedence: 2)
+            return parentPrecedence > 2 ? "(\(text))" : text
+        case .or(let lhs, let rhs):
+            let text = lhs.render(parentPrecedence: 1) + " || " + rhs.render(parentPrecedence: 1)
+            return parentPrecedence > 1 ? "(\(text))" : text
+        }
+    }
+}
+
+extension KconfigExpression {
+    /// Parses an expression; throws a message without location (the Kconfig parser adds file:line).
+    public init(parsing text: String) throws(KconfigExpressionError) {
+        var parser = ExpressionParser(tokens: try ExpressionParser.tokenize(text), text: text)
+        self = try parser.parseOr()
+        if parser.position < parser.tokens.count {
+            throw KconfigExpressionError(message: "unexpected '\(parser.tokens[parser.position])' in '\(text)'")
+        }
+    }
+}
+
+/// An expression that could not be parsed.
+public struct KconfigExpressionError: Error, Equatable {
+    public var message: String
+}
+
+private struct ExpressionParser {
+    var tokens: [String]
+    var text: String
+    var position = 0
+
+    static let comparisons: Set<String> = ["=", "!=", "<", "<=", ">", ">="]
+
+    static func tokenize(_ text: String) throws(KconfigExpressionError) -> [String] {
+        let chars = Array(text)
+        var tokens: [String] = []
+        var index = 0
+        while index < chars.count {
+            let c = chars[index]
+            if c == " " || c == "\t" {
+                index += 1
+            } else if c == "$", index + 1 < chars.count, chars[index + 1] == "(" {
+                // A macro call runs to its matching parenthesis and may contain anything, commas included.
+                var depth = 0
+                var end = index + 1
+                repeat {
+                    if chars[end] == "(" { depth += 1 } else if chars[end] == ")" { depth -= 1 }
+                    end += 1
+                } while depth > 0 && end < chars.count
+                guard depth == 0 else { throw KconfigExpressionError(message: "unclosed $( in '\(text)'") }
+                tokens.append(String(chars[index..<end]))
+                index = end
+            } else if c == "\"" || c == "'" {
+                var end = index + 1
+                while end < chars.count, chars[end] != c {
+                    end += chars[end] == "\\" ? 2 : 1
+                }
+                guard end < chars.count else { throw KconfigExpressionError(message: "unclosed quote in '\(text)'") }
+                tokens.append("\"" + String(chars[(index + 1)..<end]) + "\"")
+                index = end + 1
+            } else if "&|".contains(c) {
+                guard index + 1 < chars.count, chars[index + 1] == c else {
+                    throw KconfigExpressionError(message: "'\(c)' must be doubled ('\(c)\(c)') in '\(text)'")
+                }
+                tokens.append(String([c, c]))
+                index += 2
+            } else if "!<>".contains(c) {
+                if index + 1 < chars.count, chars[index + 1] == "=" {
+                    tokens.append(String([c, "="]))
+                    index += 2
+                } else {
+                    tokens.append(String(c))
+                    index += 1
+                }
+            } else if "()=".contains(c) {
+                tokens.append(String(c))
+                index += 1
+            } else if c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." || c == "$" {
+                var end = index
+                while end < chars.count, chars[end].isLetter || chars[end].isNumber || "_-.$".contains(chars[end]) {
+                    end += 1
+                }
+                tokens.append(String(chars[index..<end]))
+                index = end
+            } else {
+                throw KconfigExpressionError(message: "unexpected character '\(c)' in '\(text)'")
+            }
+        }
+        return tokens
+    }
+
+    mutating func parseOr() throws(KconfigExpressionError) -> KconfigExpression {
+        var lhs = try parseAnd()
+        while peek == "||" {
+            position += 1
+            lhs = .or(lhs, try parseAnd())
+        }
+        return lhs
+    }
+
+    mutating func parseAnd() throws(KconfigExpressionError) -> KconfigExpression {
+        var lhs = try parseUnary()
+        while peek == "&&" {
+            position += 1
+            lhs = .and(lhs, try parseUnary())
+        }
+        return lhs
+    }
+
+    mutating func parseUnary() throws(KconfigExpressionError) -> KconfigExpression {
+        guard let token = peek else { throw KconfigExpressionError(message: "expression ends too early: '\(text)'") }
+        position += 1
+        switch token {
+        case "!":
+            return .not(try parseUnary())
+        case "(":
+            let inner = try parseOr()
+            guard peek == ")" else { throw KconfigExpressionError(message: "missing ')' in '\(text)'") }
+            position += 1
+            return inner
+        case "&&", "||", ")", "=", "!=", "<", "<=", ">", ">=":
+            throw KconfigExpressionError(message: "unexpected '\(token)' in '\(text)'")
+        default:
+            if let op = peek, Self.comparisons.contains(op) {
+                position += 1
+                guard let rhs = peek, !Self.isOperator(rhs) else {
+                    throw KconfigExpressionError(message: "'\(op)' needs a right-hand side in '\(text)'")
+                }
+                position += 1
+                return .comparison(op, token, rhs)
+            }
+            return token.hasPrefix("$(") ? .macro(token) : .symbol(token)
+        }
+    }
+
+    var peek: String? { position < tokens.count ? tokens[position] : nil }
+
+    static func isOperator(_ token: String) -> Bool {
+        ["&&", "||", "!", "(", ")"].contains(token) || comparisons.contains(token)
+    }
+}

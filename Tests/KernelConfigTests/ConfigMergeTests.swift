@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import KernelConfig
+
+@Suite struct ConfigMergeTests {
+    let names = ["sandbox.config", "trim.config"]
+
+    func ours() throws -> (merged: KernelConfiguration, overrides: [ConfigOverride]) {
+        ConfigMerge.merge(base: try Fixtures.fragment("base.config"), fragments: try names.map(Fixtures.fragment))
+    }
+
+    @Test func laterFragmentsWinAndOverridesAreListed() throws {
+        let (merged, overrides) = try ours()
+        #expect(merged["9P_FS"] == .yes)
+        #expect(merged["OVERLAY_FS"] == .no)
+        #expect(merged["MD_RAID0"] == .module)
+        #expect(merged["NR_CPUS"] == .number("8"))
+        #expect(merged["SOUND"] == .no)
+        #expect(merged["MODULES"] == .no)
+        #expect(merged["LOCALVERSION"] == .string("-ksand"))
+        #expect(overrides.map { "\($0.symbol) \($0.fragment)" } == [
+            "NET_9P sandbox.config", "9P_FS sandbox.config", "OVERLAY_FS sandbox.config", "BLK_DEV_MD sandbox.config",
+            "LOCALVERSION sandbox.config",
+            "OVERLAY_FS trim.config", "NR_CPUS trim.config", "MD_RAID0 trim.config", "DEFAULT_HOSTNAME trim.config",
+        ])
+        #expect(overrides[0].description == "Value of CONFIG_NET_9P is redefined by fragment sandbox.config: m → y")
+        // Same value again is not an override (VIRTIO_PCI=y in both).
+        #expect(!overrides.contains { $0.symbol == "VIRTIO_PCI" })
+    }
+
+    @Test func redefinedSymbolsMoveToTheirLastDefinition() throws {
+        let (merged, _) = try ours()
+        let order = merged.symbols
+        #expect(order.firstIndex(of: "NET")! < order.firstIndex(of: "NET_9P")!)
+        #expect(order.last == "DEFAULT_HOSTNAME")
+        #expect(Set(order).count == order.count)
+    }
+
+    /// Runs the kernel's own `scripts/kconfig/merge_config.sh -m` on the same files and compares.
+    @Test(.enabled(if: Fixtures.linuxTreePresent, "needs the Linux 6.1 tree at /tmp/ksrc/linux-source-6.1 (or KSAND_LINUX_TREE)"))
+    func agreesWithMergeConfigSh() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-merge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        for name in ["base.config"] + names {
+            try FileManager.default.copyItem(at: try Fixtures.fragmentURL(name), to: work.appendingPathComponent(name))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [Fixtures.linuxTree.appendingPathComponent("scripts/kconfig/merge_config.sh").path,
+                             "-m", "-O", work.path, "base.config"] + names
+        process.currentDirectoryURL = work
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(log)")
+
+        let theirs = try KernelConfiguration(contentsOf: work.appendingPathComponent(".config"))
+        let (merged, overrides) = try ours()
+        #expect(merged.settings.map { "\($0.symbol)=\($0.value)" } == theirs.settings.map { "\($0.symbol)=\($0.value)" })
+        let warned = log.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("Value of CONFIG_"), line.contains(" is redefined by fragment ") else { return nil }
+            let symbol = line.dropFirst("Value of CONFIG_".count).prefix { $0 != " " }
+            let fragment = line.split(separator: " ").last!.dropLast()
+            return "\(symbol) \(fragment)"
+        }
+        #expect(overrides.map { "\($0.symbol) \($0.fragment)" } == warned)
+        #expect(warned.count == 9)
+    }
+}

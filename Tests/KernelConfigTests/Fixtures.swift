@@ -1,0 +1,33 @@
+import Foundation
+import KernelConfig
+import Testing
+
+/// The test fixtures: fragments under `Fixtures/fragments`, Kconfig excerpts of Linux 6.1 under `Fixtures/tree`.
+enum Fixtures {
+    static var directory: URL {
+        get throws { try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)) }
+    }
+
+    static func fragment(_ name: String) throws -> KernelConfiguration {
+        let configuration = try KernelConfiguration(contentsOf: directory.appendingPathComponent("fragments/" + name))
+        var named = configuration
+        named.origin = name
+        return named
+    }
+
+    static func fragmentURL(_ name: String) throws -> URL {
+        try directory.appendingPathComponent("fragments/" + name)
+    }
+
+    static var tree: URL {
+        get throws { try directory.appendingPathComponent("tree") }
+    }
+
+    /// The Debian linux-source-6.1 tree, when it has been extracted here.
+    static let linuxTree = URL(fileURLWithPath: ProcessInfo.processInfo.environment["KSAND_LINUX_TREE"] ?? "/tmp/ksrc/linux-source-6.1")
+
+    static var linuxTreePresent: Bool {
+        FileManager.default.fileExists(atPath: linuxTree.appendingPathComponent("scripts/kconfig/merge_config.sh").path)
+            && FileManager.default.fileExists(atPath: linuxTree.appendingPathComponent("Kconfig").path)
+    }
+}
