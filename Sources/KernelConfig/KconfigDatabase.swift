@@ -99,27 +99,37 @@ private struct KconfigParser {
                 message: "cannot read \(url.path); check that the kernel tree is complete and the path is relative to its root")
         }
         fileCount += 1
-        let text = String(decoding: data, as: UTF8.self)
+        // Work on bytes: most lines are help text or blank, and only their indentation matters.
+        let bytes = [UInt8](data)
         var helpIndent: Int?
         var inHelp = false
         var pending = ""
         var pendingLine = 0
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let number = index + 1
+        var number = 0
+        var lineStart = 0
+        while lineStart <= bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0a { lineEnd += 1 }
+            let rawLine = bytes[lineStart..<lineEnd]
+            lineStart = lineEnd + 1
+            number += 1
             if inHelp {
-                let indent = Self.indentation(rawLine)
-                if indent == nil { continue }
-                if let helpIndent, indent! >= helpIndent { continue }
-                if helpIndent == nil, indent! > 0 { helpIndent = indent; continue }
+                guard let indent = Self.indentation(rawLine) else { continue }
+                if let helpIndent, indent >= helpIndent { continue }
+                if helpIndent == nil, indent > 0 { helpIndent = indent; continue }
                 inHelp = false
                 helpIndent = nil
             }
-            if rawLine.hasSuffix("\\") {
+            if pending.isEmpty {
+                guard let first = rawLine.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0d }),
+                      rawLine[first] != UInt8(ascii: "#") else { continue }
+            }
+            if rawLine.last == UInt8(ascii: "\\") {
                 if pending.isEmpty { pendingLine = number }
-                pending += rawLine.dropLast() + " "
+                pending += String(decoding: rawLine.dropLast(), as: UTF8.self) + " "
                 continue
             }
-            let line = pending.isEmpty ? String(rawLine) : pending + rawLine
+            let line = pending + String(decoding: rawLine, as: UTF8.self)
             let lineNumber = pending.isEmpty ? number : pendingLine
             pending = ""
             let here = "\(path):\(lineNumber)"
@@ -341,9 +351,9 @@ private struct KconfigParser {
     }
 
     /// The indentation of a line in columns (tabs to multiples of 8), or nil for a blank line.
-    static func indentation(_ line: Substring) -> Int? {
+    static func indentation(_ line: ArraySlice<UInt8>) -> Int? {
         var column = 0
-        for byte in line.utf8 {
+        for byte in line {
             switch byte {
             case UInt8(ascii: " "): column += 1
             case UInt8(ascii: "\t"): column = (column / 8 + 1) * 8

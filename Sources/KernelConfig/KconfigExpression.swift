@@ -79,8 +79,12 @@ public indirect enum KconfigExpression: Equatable, Sendable, CustomStringConvert
     }
 
     static func isConstant(_ name: String) -> Bool {
-        guard let first = name.first else { return true }
-        return name == "y" || name == "m" || name == "n" || first == "\"" || first == "-" || first.isNumber
+        guard let first = name.utf8.first else { return true }
+        if name == "y" || name == "m" || name == "n" || first == UInt8(ascii: "\"") { return true }
+        // Symbols may start with a digit (9P_FS); numbers are all digits, or 0x… hex, or negative.
+        let digits = name.hasPrefix("-") ? name.utf8.dropFirst() : name.utf8[...]
+        if !digits.isEmpty, digits.allSatisfy({ (48...57).contains($0) }) { return true }
+        return name.hasPrefix("0x") && name.utf8.dropFirst(2).allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
     }
 
     private static func operandText(_ operand: String, in config: KernelConfiguration) -> String {

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import KernelConfig
+
+@Suite struct KconfigExpressionTests {
+    @Test func parsesAndEvaluatesWithTristateLogic() throws {
+        let config = try KernelConfiguration(parsing: "CONFIG_9P_FS=m\nCONFIG_FSCACHE=y\nCONFIG_NR_CPUS=64\n")
+        let fscache = try KconfigExpression(parsing: "9P_FS=m && FSCACHE || 9P_FS=y && FSCACHE=y")
+        #expect(fscache.evaluate(in: config) == .yes)
+        #expect(fscache.description == "9P_FS=m && FSCACHE || 9P_FS=y && FSCACHE=y")
+        #expect(try KconfigExpression(parsing: "9P_FS && NET").evaluate(in: config) == .no)
+        #expect(try KconfigExpression(parsing: "9P_FS && FSCACHE").evaluate(in: config) == .module)
+        #expect(try KconfigExpression(parsing: "!9P_FS").evaluate(in: config) == .module)
+        #expect(try KconfigExpression(parsing: "!(NET || m)").evaluate(in: config) == .module)
+        #expect(try KconfigExpression(parsing: "NR_CPUS > 32 && NR_CPUS != 128").evaluate(in: config) == .yes)
+        #expect(try KconfigExpression(parsing: "X86_64 && $(cc-option,-mfentry)").symbols == ["X86_64"])
+        #expect(try KconfigExpression(parsing: "(A || B) && !C").description == "(A || B) && !C")
+    }
+
+    @Test func rejectsBrokenExpressions() {
+        for text in ["A &", "A && (B", "&& A", "A = ", "A B"] {
+            #expect(throws: KconfigExpressionError.self, "\(text)") { try KconfigExpression(parsing: text) }
+        }
+    }
+}
+
+@Suite struct KconfigDatabaseTests {
+    let database: KconfigDatabase
+
+    init() throws {
+        database = try KconfigDatabase(tree: try Fixtures.tree)
+    }
+
+    @Test func readsSymbolsFromTheSourcedFiles() throws {
+        #expect(database.fileCount == 9)
+        let fs = try #require(database["CONFIG_9P_FS"])
+        #expect(fs.kind == .tristate)
+        #expect(fs.definitions.first?.prompt == "Plan 9 Resource Sharing Support (9P2000)")
+        #expect(fs.definitions.first?.location == "fs/9p/Kconfig:2")
+        #expect(fs.dependencies?.description == "INET && NET_9P")
+        #expect(fs.definitions.first?.selects == [.init(value: .symbol("NETFS_SUPPORT"), condition: nil)])
+        // `if NET` around `source "net/9p/Kconfig"` and `if 9P_FS` around 9P_FSCACHE.
+        #expect(database["NET_9P"]?.dependencies?.description == "NET")
+        #expect(database["INET"]?.dependencies?.description == "NET")
+        #expect(database["9P_FSCACHE"]?.dependencies?.description == "9P_FS && (9P_FS=m && FSCACHE || 9P_FS=y && FSCACHE=y)")
+        #expect(database["MD_RAID0"]?.dependencies?.description == "MD && BLK_DEV_MD")
+        #expect(database["NETFS_SUPPORT"]?.hasPrompt == false)
+        #expect(database["NETFS_SUPPORT"]?.selectedBy.map(\.symbol) == ["9P_FS"])
+        #expect(database["VIRTIO"]?.selectedBy.map(\.symbol) == ["VIRTIO_PCI"])
+        #expect(database["BLOCK"]?.definitions.first?.promptCondition == .symbol("EXPERT"))
+        #expect(database["OVERLAY_FS_REDIRECT_ALWAYS_FOLLOW"]?.definitions.first?.defaults == [.init(value: .symbol("y"), condition: nil)])
+    }
+
+    @Test func nineP_needsNetworking() throws {
+        let config = try KernelConfiguration(parsing: "CONFIG_BLOCK=y\n")
+        let explanation = database.explain("CONFIG_9P_FS", wanted: .yes, in: config)
+        #expect(explanation.reason == .unmetDependency(try KconfigExpression(parsing: "INET && NET_9P")))
+        #expect(explanation.description == "CONFIG_9P_FS=y was requested but is not set: it depends on INET && NET_9P, and INET is not set (it depends on NET, which is not set) and NET_9P is not set (it depends on NET, which is not set) — add CONFIG_NET=y, CONFIG_INET=y and CONFIG_NET_9P=y")
+        #expect(explanation.fixes.map(\.symbol) == ["NET", "INET", "NET_9P"])
+    }
+
+    @Test func nineP_asModuleOnlyWhenTransportIsModule() throws {
+        let config = try KernelConfiguration(parsing: "CONFIG_NET=y\nCONFIG_INET=y\nCONFIG_NET_9P=m\nCONFIG_9P_FS=m\n")
+        let explanation = database.explain("9P_FS", wanted: .yes, in: config)
+        #expect(explanation.description == "CONFIG_9P_FS=y was requested but is m: it depends on INET && NET_9P, and NET_9P is m — add CONFIG_NET_9P=y")
+    }
+
+    @Test func raid0NeedsMdCore() throws {
+        let config = try KernelConfiguration(parsing: "CONFIG_BLOCK=y\nCONFIG_MD=y\n# CONFIG_BLK_DEV_MD is not set\n")
+        let explanation = database.explain("MD_RAID0", wanted: .yes, in: config)
+        #expect(explanation.description == "CONFIG_MD_RAID0=y was requested but is not set: it depends on MD && BLK_DEV_MD, and BLK_DEV_MD is not set — add CONFIG_BLK_DEV_MD=y")
+        let noMD = try KernelConfiguration(parsing: "CONFIG_BLOCK=y\n")
+        #expect(database.explain("MD_RAID0", wanted: .module, in: noMD).description
+            == "CONFIG_MD_RAID0=m was requested but is not set: it depends on MD && BLK_DEV_MD, and MD is not set and BLK_DEV_MD is not set (it depends on MD, which is not set) — add CONFIG_MD=m and CONFIG_BLK_DEV_MD=m")
+    }
+
+    @Test func symbolWithoutPrompt() throws {
+        let config = try KernelConfiguration(parsing: "CONFIG_NET=y\n")
+        let explanation = database.explain("NETFS_SUPPORT", wanted: .yes, in: config)
+        #expect(explanation.reason == .notUserSettable(selectedBy: ["9P_FS"]))
+        #expect(explanation.description == "CONFIG_NETFS_SUPPORT=y was requested but is not set: it has no prompt, so only a select can set it, and nothing that selects it is enabled — enable CONFIG_9P_FS, which selects it")
+    }
+
+    @Test func promptHiddenBehindExpert() throws {
+        let explanation = database.explain("BLOCK", wanted: .no, in: try KernelConfiguration(parsing: "CONFIG_BLOCK=y\n"))
+        #expect(explanation.reason == .notUserSettable(selectedBy: []))
+    }
+
+    @Test func selectForcesAValue() throws {
+        let config = try KernelConfiguration(parsing: "CONFIG_PCI=y\nCONFIG_VIRTIO_MENU=y\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO=y\n")
+        let off = database.explain("VIRTIO", wanted: .no, in: config)
+        #expect(off.reason == .forcedBySelect(by: ["VIRTIO_PCI"]))
+        #expect(off.description == "CONFIG_VIRTIO=n was requested but is y: it is selected by VIRTIO_PCI (y), which forces it on — set # CONFIG_VIRTIO_PCI is not set to turn it off")
+        let module = database.explain("VIRTIO", wanted: .module, in: config)
+        #expect(module.reason == .forcedBySelect(by: ["VIRTIO_PCI"]))
+    }
+
+    @Test func satisfiedAndUnknown() throws {
+        let config = try KernelConfiguration(parsing: "CONFIG_NET=y\n")
+        #expect(database.explain("NET", wanted: .yes, in: config).reason == .satisfied)
+        let unknown = database.explain("CONFIG_9P_FS_XATTR", wanted: .yes, in: config)
+        #expect(unknown.reason == .unknownSymbol)
+        #expect(unknown.description.hasPrefix("CONFIG_9P_FS_XATTR=y was requested but is not set: no Kconfig file in this tree defines 9P_FS_XATTR — check the spelling"))
+        #expect(database.explain("9P_FS_POSIX_ACL", wanted: .module, in: config).reason == .notTristate)
+    }
+
+    @Test func errorsNameFileAndLine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-kconfig-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "config A\n\tbool \"A\"\n\tdepends on B &&\n".write(to: directory.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
+        let error = #expect(throws: KconfigError.self) { try KconfigDatabase(tree: directory) }
+        #expect(error?.location == "Kconfig:3")
+        try "if A\nsource \"net/Kconfig\"\nendif\n".write(to: directory.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
+        let missing = #expect(throws: KconfigError.self) { try KconfigDatabase(tree: directory) }
+        #expect(missing?.location == "Kconfig:2")
+        try "if A\nconfig B\n\tbool\n".write(to: directory.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
+        let unclosed = #expect(throws: KconfigError.self) { try KconfigDatabase(tree: directory) }
+        #expect(unclosed?.description == "Kconfig:1: 'if' is never closed with 'endif'")
+    }
+
+    @Test(.enabled(if: Fixtures.linuxTreePresent, "needs the Linux 6.1 tree at /tmp/ksrc/linux-source-6.1 (or KSAND_LINUX_TREE)"))
+    func parsesTheWholeLinuxTree() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let full = try KconfigDatabase(tree: Fixtures.linuxTree)
+        let elapsed = clock.now - start
+        #expect(elapsed < .seconds(5))
+        #expect(full.fileCount > 1000)
+        #expect(full.symbols.count > 10000)
+        let fs = try #require(full["9P_FS"])
+        // fs/9p/Kconfig is sourced inside `if NETWORK_FILESYSTEMS` in fs/Kconfig.
+        #expect(fs.dependencies?.description == "NETWORK_FILESYSTEMS && INET && NET_9P")
+        #expect(full["NET_9P"]?.dependencies?.description == "NET")
+        #expect(full["X86_64"] != nil)
+        let explanation = full.explain("9P_FS", wanted: .yes, in: try KernelConfiguration(parsing: "CONFIG_64BIT=y\n"))
+        #expect(explanation.fixes.map(\.symbol) == ["NET", "NETWORK_FILESYSTEMS", "INET", "NET_9P"])
+        print("parsed \(full.fileCount) Kconfig files, \(full.symbols.count) symbols in \(elapsed)")
+    }
+}
