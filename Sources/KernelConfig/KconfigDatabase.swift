@@ -62,7 +62,7 @@ public struct KconfigError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The line-by-line reader behind `KconfigDatabase`.
-private struct KconfigParser {
+struct KconfigParser {
     enum BlockKind: String { case `if`, menu, choice }
 
     struct Block {
@@ -103,7 +103,7 @@ private struct KconfigParser {
         let bytes = [UInt8](data)
         var helpIndent: Int?
         var inHelp = false
-        var pending = ""
+        var pending: [UInt8] = []
         var pendingLine = 0
         var number = 0
         var lineStart = 0
@@ -120,39 +120,38 @@ private struct KconfigParser {
                 inHelp = false
                 helpIndent = nil
             }
-            if pending.isEmpty {
-                guard let first = rawLine.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0d }),
-                      rawLine[first] != UInt8(ascii: "#") else { continue }
-            }
-            if rawLine.last == UInt8(ascii: "\\") {
+            let content = Self.trim(rawLine)
+            if pending.isEmpty, content.isEmpty || content.first == UInt8(ascii: "#") { continue }
+            if content.last == UInt8(ascii: "\\") {
                 if pending.isEmpty { pendingLine = number }
-                pending += String(decoding: rawLine.dropLast(), as: UTF8.self) + " "
+                pending += content.dropLast()
+                pending.append(0x20)
                 continue
             }
-            let line = pending + String(decoding: rawLine, as: UTF8.self)
             let lineNumber = pending.isEmpty ? number : pendingLine
-            pending = ""
-            let here = "\(path):\(lineNumber)"
+            let line = pending.isEmpty ? content : Self.trim(ArraySlice(pending + content))
+            pending = []
             do {
-                if try parseLine(line, at: here) { inHelp = true }
+                if try parseLine(line, file: path, line: lineNumber) { inHelp = true }
             } catch let error as KconfigExpressionError {
-                throw KconfigError(location: here, message: error.message)
+                throw KconfigError(location: "\(path):\(lineNumber)", message: error.message)
             }
         }
         endEntry()
     }
 
-    /// Returns true when the line starts help text.
-    mutating func parseLine(_ line: String, at here: String) throws -> Bool {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || trimmed.hasPrefix("#") { return false }
-        let (keyword, rawRest) = Self.firstWord(trimmed)
+    /// Parses one trimmed statement; returns true when it starts help text.
+    mutating func parseLine(_ line: ArraySlice<UInt8>, file: String, line number: Int) throws -> Bool {
+        var here: String { "\(file):\(number)" }
+        let keywordEnd = line.firstIndex { $0 == 0x20 || $0 == 0x09 } ?? line.endIndex
+        let keywordBytes = line[..<keywordEnd]
+        let restBytes = Self.trim(line[keywordEnd...])
         // Macro assignments (`cc-option = $(…)`, `quote := "`) can hold anything, so they are skipped before any
         // quote or comment handling; so are bare macro calls like `$(error-if,…)`.
-        if keyword.hasPrefix("$(") || keyword.contains("=") { return false }
-        let (second, _) = Self.firstWord(rawRest)
-        if second == "=" || second == ":=" || second == "+=" || second.hasPrefix(":=") || second.hasPrefix("+=") { return false }
-        let rest = Self.stripComment(rawRest)
+        if keywordBytes.starts(with: "$(".utf8) || keywordBytes.contains(UInt8(ascii: "=")) { return false }
+        if restBytes.first == UInt8(ascii: "=") || restBytes.starts(with: ":=".utf8) || restBytes.starts(with: "+=".utf8) { return false }
+        let keyword = String(decoding: keywordBytes, as: UTF8.self)
+        let rest = String(decoding: restBytes.contains(UInt8(ascii: "#")) ? Self.stripComment(restBytes) : restBytes, as: UTF8.self)
 
         switch keyword {
         case "config", "menuconfig":
@@ -187,7 +186,7 @@ private struct KconfigParser {
         case "select", "imply":
             guard case .config(let name, var definition, let kind) = entry else { return false }
             let (target, condition) = try Self.splitCondition(rest)
-            let item = KconfigSymbol.Conditional(value: .symbol(target.trimmingCharacters(in: .whitespaces)), condition: condition)
+            let item = KconfigSymbol.Conditional(value: .symbol(target.trimmedBlanks), condition: condition)
             if keyword == "select" { definition.selects.append(item) } else { definition.implies.append(item) }
             entry = .config(name, definition, kind)
         case "help", "---help---":
@@ -264,7 +263,7 @@ private struct KconfigParser {
         }
         guard case .config(let name, var definition, let kind) = entry else { return }
         definition.prompt = prompt
-        let condition = tail.trimmingCharacters(in: .whitespaces)
+        let condition = tail.trimmedBlanks
         if condition.hasPrefix("if") {
             definition.promptCondition = try KconfigExpression(parsing: String(condition.dropFirst(2)))
         }
@@ -280,25 +279,25 @@ private struct KconfigParser {
 
     /// `EXPR if COND` → (EXPR, COND): the first standalone `if` outside quotes and parentheses.
     static func splitCondition(_ text: String) throws(KconfigExpressionError) -> (String, KconfigExpression?) {
-        let chars = Array(text)
+        let chars = Array(text.utf8)
+        func blank(_ index: Int) -> Bool { index < 0 || index >= chars.count || chars[index] == 0x20 || chars[index] == 0x09 }
         var depth = 0
-        var quote: Character?
+        var quote: UInt8?
         var index = 0
         while index < chars.count {
             let c = chars[index]
             if let open = quote {
-                if c == "\\" { index += 1 } else if c == open { quote = nil }
-            } else if c == "\"" || c == "'" {
+                if c == UInt8(ascii: "\\") { index += 1 } else if c == open { quote = nil }
+            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
                 quote = c
-            } else if c == "(" {
+            } else if c == UInt8(ascii: "(") {
                 depth += 1
-            } else if c == ")" {
+            } else if c == UInt8(ascii: ")") {
                 depth -= 1
-            } else if depth == 0, c == "i", index + 1 < chars.count, chars[index + 1] == "f",
-                      index == 0 || chars[index - 1] == " " || chars[index - 1] == "\t",
-                      index + 2 == chars.count || chars[index + 2] == " " || chars[index + 2] == "\t" || chars[index + 2] == "(" || chars[index + 2] == "!" {
-                let condition = try KconfigExpression(parsing: String(chars[(index + 2)...]))
-                return (String(chars[..<index]).trimmingCharacters(in: .whitespaces), condition)
+            } else if depth == 0, c == UInt8(ascii: "i"), index + 1 < chars.count, chars[index + 1] == UInt8(ascii: "f"),
+                      blank(index - 1), blank(index + 2) || chars[index + 2] == UInt8(ascii: "(") || chars[index + 2] == UInt8(ascii: "!") {
+                let condition = try KconfigExpression(parsing: String(decoding: chars[(index + 2)...], as: UTF8.self))
+                return (String(decoding: chars[..<index], as: UTF8.self).trimmedBlanks, condition)
             }
             index += 1
         }
@@ -325,29 +324,32 @@ private struct KconfigParser {
         return nil
     }
 
-    static func firstWord(_ text: String) -> (String, String) {
-        guard let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (text, "") }
-        return (String(text[..<space]), text[space...].trimmingCharacters(in: .whitespaces))
-    }
-
     /// Drops a `#` comment that is outside quotes.
-    static func stripComment(_ text: String) -> String {
-        guard text.contains("#") else { return text }
-        var quote: Character?
+    static func stripComment(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var quote: UInt8?
         var escaped = false
         for index in text.indices {
             let c = text[index]
             if escaped { escaped = false; continue }
-            if c == "\\" { escaped = true; continue }
+            if c == UInt8(ascii: "\\") { escaped = true; continue }
             if let open = quote {
                 if c == open { quote = nil }
-            } else if c == "\"" || c == "'" {
+            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
                 quote = c
-            } else if c == "#" {
-                return text[..<index].trimmingCharacters(in: .whitespaces)
+            } else if c == UInt8(ascii: "#") {
+                return trim(text[..<index])
             }
         }
         return text
+    }
+
+    /// The bytes without leading and trailing blanks (spaces, tabs, carriage returns).
+    static func trim(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
+            return bytes[bytes.startIndex..<bytes.startIndex]
+        }
+        return bytes[first...last]
     }
 
     /// The indentation of a line in columns (tabs to multiples of 8), or nil for a blank line.
@@ -362,5 +364,12 @@ private struct KconfigParser {
             }
         }
         return nil
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs; cheaper than Foundation's trimming on hot paths.
+    var trimmedBlanks: String {
+        String(decoding: KconfigParser.trim(ArraySlice(utf8)), as: UTF8.self)
     }
 }

@@ -140,58 +140,61 @@ private struct ExpressionParser {
     static let comparisons: Set<String> = ["=", "!=", "<", "<=", ">", ">="]
 
     static func tokenize(_ text: String) throws(KconfigExpressionError) -> [String] {
-        let chars = Array(text)
+        let chars = Array(text.utf8)
+        func string(_ range: Range<Int>) -> String { String(decoding: chars[range], as: UTF8.self) }
+        func isWord(_ c: UInt8) -> Bool {
+            (48...57).contains(c) || (65...90).contains(c) || (97...122).contains(c) || c >= 0x80
+                || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") || c == UInt8(ascii: "$")
+        }
         var tokens: [String] = []
         var index = 0
         while index < chars.count {
             let c = chars[index]
-            if c == " " || c == "\t" {
+            let next: UInt8? = index + 1 < chars.count ? chars[index + 1] : nil
+            switch c {
+            case 0x20, 0x09, 0x0d:
                 index += 1
-            } else if c == "$", index + 1 < chars.count, chars[index + 1] == "(" {
+            case UInt8(ascii: "$") where next == UInt8(ascii: "("):
                 // A macro call runs to its matching parenthesis and may contain anything, commas included.
                 var depth = 0
                 var end = index + 1
                 repeat {
-                    if chars[end] == "(" { depth += 1 } else if chars[end] == ")" { depth -= 1 }
+                    if chars[end] == UInt8(ascii: "(") { depth += 1 } else if chars[end] == UInt8(ascii: ")") { depth -= 1 }
                     end += 1
                 } while depth > 0 && end < chars.count
                 guard depth == 0 else { throw KconfigExpressionError(message: "unclosed $( in '\(text)'") }
-                tokens.append(String(chars[index..<end]))
+                tokens.append(string(index..<end))
                 index = end
-            } else if c == "\"" || c == "'" {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
                 var end = index + 1
                 while end < chars.count, chars[end] != c {
-                    end += chars[end] == "\\" ? 2 : 1
+                    end += chars[end] == UInt8(ascii: "\\") ? 2 : 1
                 }
                 guard end < chars.count else { throw KconfigExpressionError(message: "unclosed quote in '\(text)'") }
-                tokens.append("\"" + String(chars[(index + 1)..<end]) + "\"")
+                tokens.append("\"" + string((index + 1)..<end) + "\"")
                 index = end + 1
-            } else if "&|".contains(c) {
-                guard index + 1 < chars.count, chars[index + 1] == c else {
-                    throw KconfigExpressionError(message: "'\(c)' must be doubled ('\(c)\(c)') in '\(text)'")
+            case UInt8(ascii: "&"), UInt8(ascii: "|"):
+                guard next == c else {
+                    let op = string(index..<(index + 1))
+                    throw KconfigExpressionError(message: "'\(op)' must be doubled ('\(op)\(op)') in '\(text)'")
                 }
-                tokens.append(String([c, c]))
+                tokens.append(string(index..<(index + 2)))
                 index += 2
-            } else if "!<>".contains(c) {
-                if index + 1 < chars.count, chars[index + 1] == "=" {
-                    tokens.append(String([c, "="]))
-                    index += 2
-                } else {
-                    tokens.append(String(c))
-                    index += 1
-                }
-            } else if "()=".contains(c) {
-                tokens.append(String(c))
+            case UInt8(ascii: "!"), UInt8(ascii: "<"), UInt8(ascii: ">"):
+                let width = next == UInt8(ascii: "=") ? 2 : 1
+                tokens.append(string(index..<(index + width)))
+                index += width
+            case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "="):
+                tokens.append(string(index..<(index + 1)))
                 index += 1
-            } else if c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." || c == "$" {
-                var end = index
-                while end < chars.count, chars[end].isLetter || chars[end].isNumber || "_-.$".contains(chars[end]) {
-                    end += 1
+            default:
+                guard isWord(c) else {
+                    throw KconfigExpressionError(message: "unexpected character '\(string(index..<(index + 1)))' in '\(text)'")
                 }
-                tokens.append(String(chars[index..<end]))
+                var end = index
+                while end < chars.count, isWord(chars[end]) { end += 1 }
+                tokens.append(string(index..<end))
                 index = end
-            } else {
-                throw KconfigExpressionError(message: "unexpected character '\(c)' in '\(text)'")
             }
         }
         return tokens
