@@ -107,34 +107,37 @@ struct KconfigParser {
         var pendingLine = 0
         var number = 0
         var lineStart = 0
-        while lineStart <= bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count, bytes[lineEnd] != 0x0a { lineEnd += 1 }
-            let rawLine = bytes[lineStart..<lineEnd]
-            lineStart = lineEnd + 1
-            number += 1
-            if inHelp {
-                guard let indent = Self.indentation(rawLine) else { continue }
-                if let helpIndent, indent >= helpIndent { continue }
-                if helpIndent == nil, indent > 0 { helpIndent = indent; continue }
-                inHelp = false
-                helpIndent = nil
-            }
-            let content = Self.trim(rawLine)
-            if pending.isEmpty, content.isEmpty || content.first == UInt8(ascii: "#") { continue }
-            if content.last == UInt8(ascii: "\\") {
-                if pending.isEmpty { pendingLine = number }
-                pending += content.dropLast()
-                pending.append(0x20)
-                continue
-            }
-            let lineNumber = pending.isEmpty ? number : pendingLine
-            let line = pending.isEmpty ? content : Self.trim(ArraySlice(pending + content))
-            pending = []
-            do {
-                if try parseLine(line, file: path, line: lineNumber) { inHelp = true }
-            } catch let error as KconfigExpressionError {
-                throw KconfigError(location: "\(path):\(lineNumber)", message: error.message)
+        // Scanning for line ends and help indentation touches every byte, so it goes through a buffer pointer.
+        try bytes.withUnsafeBufferPointer { buffer in
+            while lineStart <= buffer.count {
+                var lineEnd = lineStart
+                while lineEnd < buffer.count, buffer[lineEnd] != 0x0a { lineEnd += 1 }
+                let lineRange = lineStart..<lineEnd
+                lineStart = lineEnd + 1
+                number += 1
+                if inHelp {
+                    guard let indent = Self.indentation(buffer, lineRange) else { continue }
+                    if let helpIndent, indent >= helpIndent { continue }
+                    if helpIndent == nil, indent > 0 { helpIndent = indent; continue }
+                    inHelp = false
+                    helpIndent = nil
+                }
+                let content = Self.trim(bytes[lineRange])
+                if pending.isEmpty, content.isEmpty || content.first == UInt8(ascii: "#") { continue }
+                if content.last == UInt8(ascii: "\\") {
+                    if pending.isEmpty { pendingLine = number }
+                    pending += content.dropLast()
+                    pending.append(0x20)
+                    continue
+                }
+                let lineNumber = pending.isEmpty ? number : pendingLine
+                let line = pending.isEmpty ? content : Self.trim(ArraySlice(pending + content))
+                pending = []
+                do {
+                    if try parseLine(line, file: path, line: lineNumber) { inHelp = true }
+                } catch let error as KconfigExpressionError {
+                    throw KconfigError(location: "\(path):\(lineNumber)", message: error.message)
+                }
             }
         }
         endEntry()
@@ -353,9 +356,10 @@ struct KconfigParser {
     }
 
     /// The indentation of a line in columns (tabs to multiples of 8), or nil for a blank line.
-    static func indentation(_ line: ArraySlice<UInt8>) -> Int? {
+    static func indentation(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         var column = 0
-        for byte in line {
+        for index in range {
+            let byte = buffer[index]
             switch byte {
             case UInt8(ascii: " "): column += 1
             case UInt8(ascii: "\t"): column = (column / 8 + 1) * 8
