@@ -45,7 +45,9 @@ extension KconfigDatabase {
         let head = "CONFIG_\(name)=\(wanted) was requested but \(Self.state(actual))"
         func result(_ reason: Explanation.Reason, _ why: String, fixes: [(String, ConfigValue)] = [], advice: String? = nil) -> Explanation {
             let fixes = Self.unique(fixes)
-            let action = advice ?? (fixes.isEmpty ? "" : " — add " + Self.list(fixes.map { Self.setting($0.0, $0.1) }))
+            let action = advice ?? (fixes.isEmpty
+                ? " — no setting in a fragment can satisfy it, so drop the request"
+                : " — add " + Self.list(fixes.map { Self.setting($0.0, $0.1) }))
             return Explanation(symbol: name, requested: wanted, actual: actual, reason: reason,
                                fixes: fixes.map { (symbol: $0.0, value: $0.1) }, description: "\(head): \(why)\(action)")
         }

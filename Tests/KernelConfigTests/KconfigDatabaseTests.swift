@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func readsSymbolsFromTheSourcedFiles() throws {
-        #expect(database.fileCount == 9)
+        #expect(database.fileCount == 11)
         let fs = try #require(database["CONFIG_9P_FS"])
         #expect(fs.kind == .tristate)
         #expect(fs.definitions.first?.prompt == "Plan 9 Resource Sharing Support (9P2000)")
@@ -49,6 +49,20 @@ import Testing
         #expect(database["VIRTIO"]?.selectedBy.map(\.symbol) == ["VIRTIO_PCI"])
         #expect(database["BLOCK"]?.definitions.first?.promptCondition == .symbol("EXPERT"))
         #expect(database["OVERLAY_FS_REDIRECT_ALWAYS_FOLLOW"]?.definitions.first?.defaults == [.init(value: .symbol("y"), condition: nil)])
+    }
+
+    @Test func menuAndChoiceDependenciesReachTheirSymbols() throws {
+        // `menu "Core Netfilter Configuration"` / `depends on INET && NETFILTER`.
+        #expect(database["NETFILTER_INGRESS"]?.dependencies?.description == "INET && NETFILTER")
+        #expect(database["NETFILTER_SKIP_EGRESS"]?.definitions.first?.defaults.first?.value.description == "NETFILTER_EGRESS && (NET_CLS_ACT || IFB)")
+        // The compression choice: its `depends on HAVE_KERNEL_GZIP || …` joins each entry's own.
+        let gzip = try #require(database["KERNEL_GZIP"]?.dependencies)
+        #expect(gzip.conjuncts.count == 2)
+        #expect(gzip.conjuncts.last == .symbol("HAVE_KERNEL_GZIP"))
+        #expect(database["KERNEL_ZSTD"]?.kind == .bool)
+        let config = try KernelConfiguration(parsing: "CONFIG_HAVE_KERNEL_GZIP=y\n")
+        #expect(database.explain("KERNEL_ZSTD", wanted: .yes, in: config).description.hasSuffix(
+            "and HAVE_KERNEL_ZSTD is not set: no Kconfig file in this tree defines HAVE_KERNEL_ZSTD — no setting in a fragment can satisfy it, so drop the request"))
     }
 
     @Test func nineP_needsNetworking() throws {
