@@ -23,12 +23,18 @@ struct ArchiveWriter: ~Copyable {
     private let handle: OpaquePointer
     private var nextInode: Int64 = 1
 
-    init(path: String, compression: InitramfsCompression) throws(InitramfsError) {
+    /// What `.lz4` fails with; see `InitramfsCompression.lz4`.
+    static let lz4Refusal = InitramfsError.unsupportedCompression(
+        .lz4, reason: "the kernel unpacks only legacy LZ4 (`lz4 -l`), and libarchive writes only LZ4 frames; use zstd or gzip")
+
+    /// Starts an archive written to `descriptor`, which stays open (and owned by the caller) after `finish()`.
+    /// `path` is only for messages.
+    init(descriptor: Int32, path: String, compression: InitramfsCompression) throws(InitramfsError) {
         guard let handle = archive_write_new() else {
-            throw .libarchive(operation: "archive_write_new", message: "out of memory")
+            throw .libarchive(operation: "archive_write_new for \(path)", message: "out of memory")
         }
         do {
-            try ArchiveWriter.configure(handle, path: path, compression: compression)
+            try ArchiveWriter.configure(handle, descriptor: descriptor, path: path, compression: compression)
         } catch {
             archive_write_free(handle)
             throw error
@@ -36,8 +42,9 @@ struct ArchiveWriter: ~Copyable {
         self.handle = handle
     }
 
-    private static func configure(_ handle: OpaquePointer, path: String, compression: InitramfsCompression) throws(InitramfsError) {
+    private static func configure(_ handle: OpaquePointer, descriptor: Int32, path: String, compression: InitramfsCompression) throws(InitramfsError) {
         func check(_ status: Int32, _ operation: String) throws(InitramfsError) {
+            // ARCHIVE_WARN from add_filter_* means "falling back to an external program": not in-process, so refused.
             guard status == ARCHIVE_OK else {
                 throw .libarchive(operation: operation, message: archive_error_string(handle).map { String(cString: $0) } ?? "unknown error")
             }
@@ -48,16 +55,16 @@ struct ArchiveWriter: ~Copyable {
             try check(archive_write_add_filter_none(handle), "add_filter_none")
         case .gzip:
             try check(archive_write_add_filter_gzip(handle), "add_filter_gzip")
-            // No timestamp in the gzip header: the same input must give the same bytes.
+            // A NULL value turns the option off: the gzip header's MTIME stays 0, so equal input gives equal bytes.
             try check(archive_write_set_filter_option(handle, "gzip", "timestamp", nil), "gzip:!timestamp")
         case .zstd:
             try check(archive_write_add_filter_zstd(handle), "add_filter_zstd")
         case .lz4:
-            throw .unsupportedCompression(.lz4, reason: "the kernel unpacks only legacy LZ4 (`lz4 -l`), which libarchive does not write; use zstd or gzip")
+            throw lz4Refusal
         }
         // Pad only to the cpio's own 4-byte alignment, not to 10 KiB tape blocks.
         try check(archive_write_set_bytes_in_last_block(handle, 1), "set_bytes_in_last_block")
-        try check(archive_write_open_filename(handle, path), "open \(path)")
+        try check(archive_write_open_fd(handle, descriptor), "open \(path)")
     }
 
     deinit { archive_write_free(handle) }
@@ -99,7 +106,7 @@ struct ArchiveWriter: ~Copyable {
         }
     }
 
-    /// Writes the trailer and closes the file.
+    /// Writes the trailer and flushes the compressor; the descriptor stays open.
     consuming func finish() throws(InitramfsError) {
         try check(archive_write_close(handle), "close")
     }

@@ -2,8 +2,17 @@ import SystemPackage
 
 /// How the archive is compressed. The kernel must have the matching decompressor (CONFIG_RD_*).
 public enum InitramfsCompression: String, Sendable, CaseIterable, Hashable {
-    case none, gzip, zstd
-    /// Not offered: libarchive writes LZ4 frames, and the kernel unpacks only the legacy LZ4 format (`lz4 -l`).
+    /// A plain newc cpio: largest file, nothing for the kernel to decompress.
+    case none
+    /// gzip without a timestamp in its header (CONFIG_RD_GZIP).
+    case gzip
+    /// A standard zstd frame (CONFIG_RD_ZSTD).
+    case zstd
+    /// Refused with `InitramfsError.unsupportedCompression`: the kernel's initramfs unpacker
+    /// (lib/decompress_unlz4.c) reads only the legacy LZ4 format that `lz4 -l` writes (magic 0x184C2102),
+    /// and libarchive's lz4 write filter writes only LZ4 frames (magic 0x184D2204) — its options are
+    /// compression-level, stream-checksum, block-checksum, block-size and block-dependence, none of them legacy.
+    /// A frame-format archive would make the kernel fail to unpack the initramfs, so none is produced.
     case lz4
 
     var fileSuffix: String {
@@ -37,7 +46,17 @@ public enum ModuleCompression: String, Sendable, CaseIterable, Hashable {
 
     /// The compression a module path's suffix says, nil for a plain `.ko`.
     public init?(modulePath path: String) {
-        if path.hasSuffix(".ko.gz") { self = .gzip } else if path.hasSuffix(".ko.xz") { self = .xz } else if path.hasSuffix(".ko.zst") { self = .zstd } else { return nil }
+        guard let match = Self.allCases.first(where: { path.hasSuffix(".ko" + $0.suffix) }) else { return nil }
+        self = match
+    }
+
+    /// What follows `.ko` in a module compressed this way.
+    public var suffix: String {
+        switch self {
+        case .gzip: return ".gz"
+        case .xz: return ".xz"
+        case .zstd: return ".zst"
+        }
     }
 }
 

@@ -4,21 +4,26 @@ import CArchive
 /// format reader, which recognises the compression by its magic bytes.
 public enum StreamDecompressor {
     /// Decompresses `input`, handing each decompressed block to `sink`. Returns the decompressed size.
-    /// Data after the end of the compressed stream (the kernel appends the uncompressed size) is ignored.
+    ///
+    /// - Parameter allowsTrailingData: a kernel payload carries bytes after its compressed stream (the
+    ///   uncompressed size), and some libarchive filters report those as an error once all data is out; with
+    ///   `true` such an error after output is ignored. With `false` (kernel modules) any error is thrown, so a
+    ///   truncated or damaged stream never passes as a shorter file.
     public static func decompress(
-        _ input: UnsafeRawBufferPointer, what: String, sink: (UnsafeRawBufferPointer) throws -> Void
+        _ input: UnsafeRawBufferPointer, what: String, allowsTrailingData: Bool = true,
+        sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int {
-        guard let reader = archive_read_new() else { throw StreamDecompressorError(what: what, message: "out of memory") }
+        guard let reader = archive_read_new() else { throw StreamDecompressorError(what: what, message: "archive_read_new failed: out of memory") }
         defer { archive_read_free(reader) }
+        func failure(_ operation: String) -> StreamDecompressorError {
+            StreamDecompressorError(what: what, message: operation + ": " + (archive_error_string(reader).map { String(cString: $0) } ?? "unknown error"))
+        }
         archive_read_support_filter_all(reader)
         archive_read_support_format_raw(reader)
-        guard archive_read_open_memory(reader, input.baseAddress, input.count) == ARCHIVE_OK else {
-            throw StreamDecompressorError(what: what, message: String(cString: archive_error_string(reader)))
-        }
+        guard archive_read_open_memory(reader, input.baseAddress, input.count) == ARCHIVE_OK else { throw failure("open") }
         var entry: OpaquePointer?
-        guard archive_read_next_header(reader, &entry) == ARCHIVE_OK else {
-            throw StreamDecompressorError(what: what, message: String(cString: archive_error_string(reader)))
-        }
+        guard archive_read_next_header(reader, &entry) == ARCHIVE_OK else { throw failure("read header") }
+        // The raw format always has the "none" filter; a compression adds one more.
         guard archive_filter_count(reader) > 1 else {
             throw StreamDecompressorError(what: what, message: "not compressed in a format libarchive knows")
         }
@@ -31,11 +36,10 @@ public enum StreamDecompressor {
                 total += n
             } else if n == 0 {
                 return total
-            } else if total > 0 {
-                // Trailing bytes after a complete stream make some filters report an error at the very end.
+            } else if total > 0 && allowsTrailingData {
                 return total
             } else {
-                throw StreamDecompressorError(what: what, message: String(cString: archive_error_string(reader)))
+                throw failure("read data after \(total) bytes")
             }
         }
     }

@@ -1,108 +1,85 @@
-import CArchive
 import Foundation
 import SystemPackage
 import Testing
 @testable import Initramfs
 
 @Suite struct InitramfsBuilderTests {
-    /// A scratch directory with a fake init and a tiny modules tree made from real modules.dep lines.
-    final class Workspace {
-        let root: URL
-        init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-initramfs-test-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            try Data("#!/bin/sh\necho fake init\n".utf8).write(to: root.appendingPathComponent("init"))
-            let modules = root.appendingPathComponent("modules")
-            for path in ["kernel/fs/overlayfs/overlay.ko", "kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_ring.ko"] {
-                let url = modules.appendingPathComponent(path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data((path + " module body\n").utf8).write(to: url)
-            }
-            try Data("""
-                kernel/fs/overlayfs/overlay.ko:
-                kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko
-                kernel/drivers/virtio/virtio_ring.ko:
-
-                """.utf8).write(to: modules.appendingPathComponent("modules.dep"))
-        }
-        deinit { try? FileManager.default.removeItem(at: root) }
-        func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-        func request(_ compression: InitramfsCompression = .none) -> InitramfsRequest {
-            InitramfsRequest(
-                initBinary: FilePath(path("init")),
-                modules: ModuleSelection(modulesDirectory: FilePath(path("modules")), kernelRelease: "6.1.0-test", wanted: ["virtio", "overlay"], kernelDecompresses: []),
-                compression: compression)
-        }
-    }
-
-    struct Listed: Equatable {
-        var path: String
-        var type: UInt32
-        var mode: UInt32
-        var rdev: (UInt32, UInt32)
-        static func == (a: Listed, b: Listed) -> Bool { a.path == b.path && a.type == b.type && a.mode == b.mode && a.rdev == b.rdev }
-    }
-
-    /// Reads an archive back through libarchive, as any consumer would.
-    static func list(_ path: String) throws -> [Listed] {
-        let reader = try #require(archive_read_new())
-        defer { archive_read_free(reader) }
-        archive_read_support_filter_all(reader)
-        archive_read_support_format_all(reader)
-        #expect(archive_read_open_filename(reader, path, 65536) == ARCHIVE_OK)
-        var entries: [Listed] = []
-        var entry: OpaquePointer?
-        while archive_read_next_header(reader, &entry) == ARCHIVE_OK {
-            let mode = UInt32(archive_entry_mode(entry))
-            entries.append(Listed(
-                path: String(cString: archive_entry_pathname(entry)), type: mode & 0o170000, mode: mode & 0o7777,
-                rdev: (UInt32(archive_entry_rdevmajor(entry)), UInt32(archive_entry_rdevminor(entry)))))
-        }
-        return entries
-    }
-
-    static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
-
     @Test func archiveReadsBackThroughLibarchiveAndCpio() throws {
         let workspace = try Workspace()
         let output = workspace.path("out.cpio")
         let built = try InitramfsBuilder.write(workspace.request(), to: FilePath(output))
+        let release = Workspace.release
         #expect(built.modules == [
-            "/lib/modules/6.1.0-test/kernel/drivers/virtio/virtio_ring.ko", "/lib/modules/6.1.0-test/kernel/drivers/virtio/virtio.ko",
-            "/lib/modules/6.1.0-test/kernel/fs/overlayfs/overlay.ko",
+            "/lib/modules/\(release)/kernel/drivers/virtio/virtio_ring.ko", "/lib/modules/\(release)/kernel/drivers/virtio/virtio.ko",
+            "/lib/modules/\(release)/kernel/fs/overlayfs/overlay.ko",
         ])
-        let entries = try Self.list(output)
+        #expect(!built.wasCached)
+        #expect(built.size == workspace.read("out.cpio")?.count)
+
+        let entries = try listArchive(output)
         let paths = entries.map(\.path)
         #expect(paths == paths.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
-        for required in ["init", "dev", "dev/console", "proc", "sys", "run", "newroot", "etc/ksand/modules", "lib/modules/6.1.0-test/kernel/fs/overlayfs/overlay.ko"] {
-            #expect(paths.contains(required), "missing \(required)")
+        #expect(Set(paths).count == paths.count)
+        let directories = [
+            "dev", "proc", "sys", "run", "newroot", "etc", "etc/ksand", "usr", "usr/share", "usr/share/ksand", "bin",
+            "lib", "lib/modules", "lib/modules/\(release)/kernel/fs/overlayfs",
+        ]
+        for directory in directories {
+            let entry = entries.first { $0.path == directory }
+            #expect(entry?.type == 0o040000 && entry?.mode == 0o755, "\(directory): \(String(describing: entry))")
         }
         let console = try #require(entries.first { $0.path == "dev/console" })
-        #expect(console.type == 0o020000 && console.rdev == (5, 1) && console.mode == 0o600)
-        #expect(entries.first { $0.path == "init" }?.mode == 0o755)
+        #expect(console.type == 0o020000 && console.mode == 0o600)
+        #expect(console.rdevMajor == 5 && console.rdevMinor == 1)
+        let modes = Dictionary(uniqueKeysWithValues: entries.filter { $0.type == 0o100000 }.map { ($0.path, $0.mode) })
+        #expect(modes == [
+            "init": 0o755, "etc/hosts": 0o644, "usr/share/ksand/data.txt": 0o600, "bin/tool": 0o755, "etc/ksand/modules": 0o644,
+            "lib/modules/\(release)/kernel/drivers/virtio/virtio_ring.ko": 0o644,
+            "lib/modules/\(release)/kernel/drivers/virtio/virtio.ko": 0o644,
+            "lib/modules/\(release)/kernel/fs/overlayfs/overlay.ko": 0o644,
+        ])
 
-        let (status, listing) = try Self.run("cpio", ["-t", "-F", output])
+        // GNU cpio lists the same entries in the same order, and extracts the same bytes.
+        let (status, listing) = try run("cpio", ["-t", "--quiet", "-F", output])
         #expect(status == 0, "\(listing)")
-        let cpioPaths = listing.split(separator: "\n").filter { !$0.contains("blocks") }.map(String.init)
-        #expect(cpioPaths == paths)
+        #expect(listing.split(separator: "\n").map(String.init) == paths)
+        try workspace.extract(output, into: "x")
+        #expect(workspace.read("x/etc/ksand/modules") == Data((built.modules.joined(separator: "\n") + "\n").utf8))
+        #expect(workspace.read("x/init") == workspace.read("init"))
+        #expect(workspace.read("x/usr/share/ksand/data.txt") == workspace.read("data.txt"))
+        #expect(workspace.read("x/lib/modules/\(release)/kernel/fs/overlayfs/overlay.ko") == workspace.read("modules/kernel/fs/overlayfs/overlay.ko"))
+    }
 
-        let extracted = workspace.path("x")
-        try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
-        let (cpioStatus, cpioText) = try Self.run("sh", ["-c", "cd '\(extracted)' && cpio -i --quiet --no-absolute-filenames --nonmatching 'dev/console' < '\(output)'"])
-        #expect(cpioStatus == 0, "\(cpioText)")
-        #expect(try String(contentsOfFile: extracted + "/etc/ksand/modules", encoding: .utf8) == built.modules.joined(separator: "\n") + "\n")
-        #expect(FileManager.default.contents(atPath: extracted + "/init") == FileManager.default.contents(atPath: workspace.path("init")))
+    @Test func newcHeadersCarryNothingFromTheHost() throws {
+        let workspace = try Workspace()
+        try InitramfsBuilder.write(workspace.request(), to: FilePath(workspace.path("out.cpio")))
+        let bytes = try #require(workspace.read("out.cpio"))
+        let (headers, trailing) = try parseNewc(Array(bytes))
+        #expect(trailing == 0, "no padding to tape blocks after the trailer")
+        #expect(bytes.count % 4 == 0)
+        let entries = headers.dropLast()
+        #expect(headers.last?.path == "TRAILER!!!")
+        #expect(entries.map(\.inode) == Array(1...UInt32(entries.count)))
+        for header in entries {
+            #expect(header.mtime == 0 && header.uid == 0 && header.gid == 0 && header.check == 0, "\(header.path)")
+            #expect(header.devMajor == 0 && header.devMinor == 0, "\(header.path)")
+            #expect(header.nlink == (header.mode & 0o170000 == 0o040000 ? 2 : 1), "\(header.path)")
+        }
+        let console = try #require(headers.first { $0.path == "dev/console" })
+        #expect(console.mode == 0o020600 && console.rdevMajor == 5 && console.rdevMinor == 1 && console.fileSize == 0)
+    }
+
+    @Test func withoutModulesTheModuleListIsEmpty() throws {
+        let workspace = try Workspace()
+        var request = workspace.request()
+        request.modules = nil
+        request.extraFiles = []
+        let built = try InitramfsBuilder.write(request, to: FilePath(workspace.path("out.cpio")))
+        #expect(built.modules.isEmpty)
+        let entries = try listArchive(workspace.path("out.cpio"))
+        #expect(entries.first { $0.path == "etc/ksand/modules" }?.size == 0)
+        #expect(!entries.contains { $0.path.hasPrefix("lib") })
+        #expect(entries.map(\.path) == ["dev", "dev/console", "etc", "etc/ksand", "etc/ksand/modules", "init", "newroot", "proc", "run", "sys"])
     }
 
     @Test(arguments: [InitramfsCompression.none, .gzip, .zstd])
@@ -110,55 +87,61 @@ import Testing
         let workspace = try Workspace()
         let first = try InitramfsBuilder.write(workspace.request(compression), to: FilePath(workspace.path("a")))
         Thread.sleep(forTimeInterval: 1.1)  // a timestamp anywhere in the output would now differ
+        try run("touch", [workspace.path("init"), workspace.path("hosts")])  // so would the files' mtimes
         let second = try InitramfsBuilder.write(workspace.request(compression), to: FilePath(workspace.path("b")))
         #expect(first.cacheKey == second.cacheKey)
-        let a = try #require(FileManager.default.contents(atPath: workspace.path("a")))
-        #expect(a == FileManager.default.contents(atPath: workspace.path("b")))
+        let a = try #require(workspace.read("a"))
         #expect(a.count > 0)
+        #expect(a == workspace.read("b"))
+
+        // Compressed, it is the uncompressed archive exactly, in a stream the standard tools accept.
+        let plain = try InitramfsBuilder.write(workspace.request(.none), to: FilePath(workspace.path("plain")))
         switch compression {
-        case .gzip: #expect(try Self.run("gzip", ["-t", workspace.path("a")]).0 == 0)
-        case .zstd: #expect(try Self.run("zstd", ["-t", "-q", workspace.path("a")]).0 == 0)
-        default: break
+        case .gzip:
+            #expect(Array(a.prefix(8)) == [0x1f, 0x8b, 8, 0, 0, 0, 0, 0], "gzip header with MTIME 0")
+            #expect(try run("gzip", ["-t", workspace.path("a")]).0 == 0)
+            #expect(try runBytes("gzip", ["-dc", workspace.path("a")]) == (0, workspace.read("plain")!))
+        case .zstd:
+            #expect(Array(a.prefix(4)) == [0x28, 0xb5, 0x2f, 0xfd])
+            #expect(try run("zstd", ["-t", "-q", workspace.path("a")]).0 == 0)
+            #expect(try runBytes("zstd", ["-dc", workspace.path("a")]) == (0, workspace.read("plain")!))
+        default:
+            #expect(plain.cacheKey == first.cacheKey)
         }
+        if compression != .none { #expect(plain.cacheKey != first.cacheKey, "the compression is part of the key") }
     }
 
-    @Test func changingAnInputChangesTheKey() throws {
+    @Test func changingAnyInputChangesTheKey() throws {
         let workspace = try Workspace()
-        let before = try InitramfsBuilder.plan(workspace.request()).key
-        try Data("#!/bin/sh\necho changed\n".utf8).write(to: workspace.root.appendingPathComponent("init"))
-        #expect(try InitramfsBuilder.plan(workspace.request()).key != before)
+        func key(_ request: InitramfsRequest) throws -> String { try InitramfsLayout(request).key }
+        var keys: Set<String> = [try key(workspace.request())]
+        try workspace.write("init", "#!/bin/sh\necho changed\n")
+        #expect(keys.insert(try key(workspace.request())).inserted, "init content")
+        try workspace.write("data.txt", "other data\n")
+        #expect(keys.insert(try key(workspace.request())).inserted, "extra file content")
+        var request = workspace.request()
+        request.extraFiles[0].mode = 0o600
+        #expect(keys.insert(try key(request)).inserted, "extra file mode")
+        request.extraFiles[0].archivePath = "/etc/hosts2"
+        #expect(keys.insert(try key(request)).inserted, "extra file path")
+        try workspace.write("modules/kernel/fs/overlayfs/overlay.ko", "\u{7f}ELF rebuilt overlay\n")
+        #expect(keys.insert(try key(workspace.request())).inserted, "module content")
+        #expect(keys.insert(try key(workspace.request(wanted: ["overlay"]))).inserted, "module selection")
+        #expect(try key(workspace.request(wanted: ["overlay"])) == key(workspace.request(wanted: ["overlay"])))
     }
 
-    @Test func lz4IsRefusedWithTheReason() throws {
+    @Test func lz4IsRefusedWithTheReasonAndWritesNothing() throws {
         let workspace = try Workspace()
         #expect {
             try InitramfsBuilder.write(workspace.request(.lz4), to: FilePath(workspace.path("x.lz4")))
         } throws: { error in
             "\(error)".contains("legacy") && "\(error)".contains("zstd")
         }
-        #expect(!FileManager.default.fileExists(atPath: workspace.path("x.lz4")))
-    }
-
-    @Test func compressedModulesAreStoredDecompressedWhenTheKernelCannotLoadThem() throws {
-        let workspace = try Workspace()
-        let module = workspace.path("modules/kernel/fs/overlayfs/overlay.ko")
-        let original = try #require(FileManager.default.contents(atPath: module))
-        #expect(try Self.run("zstd", ["-q", "--rm", module]).0 == 0)
-        let dep = workspace.path("modules/modules.dep")
-        let text = try String(contentsOfFile: dep, encoding: .utf8).replacingOccurrences(of: "overlay.ko:", with: "overlay.ko.zst:")
-        try text.write(toFile: dep, atomically: true, encoding: .utf8)
-
-        let output = workspace.path("out.cpio")
-        let built = try InitramfsBuilder.write(workspace.request(), to: FilePath(output))
-        #expect(built.modules.last == "/lib/modules/6.1.0-test/kernel/fs/overlayfs/overlay.ko")
-        let extracted = workspace.path("x")
-        try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
-        _ = try Self.run("sh", ["-c", "cd '\(extracted)' && cpio -i --quiet -d --nonmatching 'dev/console' < '\(output)'"])
-        #expect(FileManager.default.contents(atPath: extracted + "/lib/modules/6.1.0-test/kernel/fs/overlayfs/overlay.ko") == original)
-
-        var request = workspace.request()
-        request.modules?.kernelDecompresses = [.zstd]
-        #expect(try InitramfsBuilder.write(request, to: FilePath(output)).modules.last == "/lib/modules/6.1.0-test/kernel/fs/overlayfs/overlay.ko.zst")
+        #expect(throws: InitramfsError.self) { try InitramfsBuilder.build(workspace.request(.lz4), cacheDirectory: FilePath(workspace.path("cache"))) }
+        let left = try FileManager.default.contentsOfDirectory(atPath: workspace.root.path)
+        #expect(!left.contains { $0.hasPrefix("x.lz4") })
+        let cached = (try? FileManager.default.contentsOfDirectory(atPath: workspace.path("cache/initramfs"))) ?? []
+        #expect(cached.isEmpty)
     }
 
     @Test func secondBuildIsACacheHitAndLeavesNoTemporaryFiles() throws {
@@ -167,16 +150,72 @@ import Testing
         let first = try InitramfsBuilder.build(workspace.request(.gzip), cacheDirectory: cache)
         let second = try InitramfsBuilder.build(workspace.request(.gzip), cacheDirectory: cache)
         #expect(!first.wasCached && second.wasCached)
-        #expect(first.path == second.path)
-        #expect(first.path.string.hasSuffix(first.cacheKey + ".cpio.gz"))
-        let files = try FileManager.default.contentsOfDirectory(atPath: workspace.path("cache/initramfs"))
-        #expect(files == [first.cacheKey + ".cpio.gz"])
+        #expect(first.path == second.path && first.size == second.size && first.modules == second.modules)
+        #expect(first.path.string == workspace.path("cache/initramfs/\(first.cacheKey).cpio.gz"))
+        #expect(first.cacheKey.count == 64 && first.cacheKey.allSatisfy(\.isHexDigit))
+
+        // The cached file is what `write` produces, and another compression is a separate entry.
+        try InitramfsBuilder.write(workspace.request(.gzip), to: FilePath(workspace.path("direct.cpio.gz")))
+        #expect(FileManager.default.contents(atPath: first.path.string) == workspace.read("direct.cpio.gz"))
+        let zstd = try InitramfsBuilder.build(workspace.request(.zstd), cacheDirectory: cache)
+        #expect(!zstd.wasCached && zstd.cacheKey != first.cacheKey)
+        let files = try FileManager.default.contentsOfDirectory(atPath: workspace.path("cache/initramfs")).sorted()
+        #expect(files == [first.cacheKey + ".cpio.gz", zstd.cacheKey + ".cpio.zst"].sorted())
+
+        // A changed input misses the cache.
+        try workspace.write("tool", "#!/bin/sh\nexit 1\n")
+        #expect(try InitramfsBuilder.build(workspace.request(.gzip), cacheDirectory: cache).wasCached == false)
     }
 
-    @Test func missingInitNamesThePath() throws {
+    @Test func writeReplacesAnExistingFileWhole() throws {
+        let workspace = try Workspace()
+        try workspace.write("out.cpio", String(repeating: "old contents ", count: 100_000))
+        let built = try InitramfsBuilder.write(workspace.request(), to: FilePath(workspace.path("out.cpio")))
+        #expect(workspace.read("out.cpio")?.count == built.size)
+        #expect(try parseNewc(Array(workspace.read("out.cpio")!)).trailing == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.root.path).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+
+    @Test func unwritableOutputNamesThePath() throws {
+        let workspace = try Workspace()
+        #expect {
+            try InitramfsBuilder.write(workspace.request(), to: FilePath(workspace.path("no/such/dir/out.cpio")))
+        } throws: { "\($0)".contains(workspace.path("no/such/dir/out.cpio")) }
+    }
+
+    @Test func missingInitNamesItAndThePath() throws {
         let workspace = try Workspace()
         var request = workspace.request()
         request.initBinary = FilePath("/nonexistent/ksand-init")
-        #expect { try InitramfsBuilder.plan(request) } throws: { "\($0)".contains("/nonexistent/ksand-init") }
+        #expect(throws: InitramfsError.unreadable(what: "the init binary", path: "/nonexistent/ksand-init", reason: "No such file or directory")) {
+            try InitramfsBuilder.write(request, to: FilePath(workspace.path("out.cpio")))
+        }
+    }
+
+    @Test(arguments: [
+        ("etc/relative", "is relative"), ("/etc/../init", "`..`"), ("/etc//x", "empty"), ("/etc/x/", "trailing slash"),
+        ("/init", "its own file"), ("/etc/ksand/modules", "its own file"), ("/dev", "must be a directory"),
+        ("/dev/console", "console device"), ("/etc/hosts/inner", "must be a directory"),
+    ])
+    func badExtraPathsAreRefusedBeforeAnythingIsWritten(_ path: String, _ reason: String) throws {
+        let workspace = try Workspace()
+        var request = workspace.request()
+        request.extraFiles.append(InitramfsFile(archivePath: path, source: FilePath(workspace.path("data.txt")), mode: 0o644))
+        #expect {
+            try InitramfsBuilder.write(request, to: FilePath(workspace.path("out.cpio")))
+        } throws: { error in
+            guard case .invalidArchivePath = error as? InitramfsError else { return false }
+            return "\(error)".contains(reason) && ("\(error)".contains(path) || path.hasPrefix("/etc/hosts/"))
+        }
+        #expect(workspace.read("out.cpio") == nil)
+    }
+
+    @Test func theSameExtraPathTwiceIsRefused() throws {
+        let workspace = try Workspace()
+        var request = workspace.request()
+        request.extraFiles.append(request.extraFiles[0])
+        #expect(throws: InitramfsError.invalidArchivePath(path: "/etc/hosts", reason: "is given twice")) {
+            try InitramfsBuilder.write(request, to: FilePath(workspace.path("out.cpio")))
+        }
     }
 }

@@ -62,42 +62,38 @@ import Testing
             try ModuleDependencies(modulesDep: "a.ko:\ngarbage without colon\n", modulesBuiltin: "")
         }
     }
-}
-
-@Suite struct SHA256Tests {
-    @Test func knownVectors() {
-        var empty = SHA256()
-        empty.update([UInt8]())
-        #expect(empty.finalize() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        var abc = SHA256()
-        abc.update("abc")
-        #expect(abc.finalize() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        var long = SHA256()
-        long.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
-        #expect(long.finalize() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    }
-
-    @Test func chunkingDoesNotChangeTheDigest() {
-        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        var whole = SHA256()
-        whole.update(data)
-        var pieces = SHA256()
-        var offset = 0
-        for size in [1, 63, 64, 65, 1000, 7] .cycled(until: data.count) {
-            let end = min(offset + size, data.count)
-            pieces.update(data[offset..<end])
-            offset = end
-            if offset == data.count { break }
+    /// The whole real modules.dep: every closure loads what `modprobe --show-depends` would, dependencies first.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/lib/modules/6.1.0-56-amd64/modules.dep") &&
+                       FileManager.default.isExecutableFile(atPath: "/usr/sbin/modprobe")),
+          arguments: ["9p", "9pnet_virtio", "virtio_pci", "virtio_console", "virtio_mmio", "overlay", "virtio_blk", "virtio-rng", "zstd_decompress"])
+    func agreesWithModprobeOnTheInstalledKernel(_ name: String) throws {
+        let directory = "/lib/modules/6.1.0-56-amd64"
+        let deps = try ModuleDependencies(
+            modulesDep: try String(contentsOfFile: directory + "/modules.dep", encoding: .utf8),
+            modulesBuiltin: try String(contentsOfFile: directory + "/modules.builtin", encoding: .utf8))
+        let (status, output) = try run("/usr/sbin/modprobe", ["--show-depends", "-S", "6.1.0-56-amd64", name])
+        try #require(status == 0, "\(output)")
+        let expected = output.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            guard words.first == "insmod", words.count >= 2 else { return nil }
+            return String(words[1].dropFirst(directory.count + 1))
         }
-        #expect(whole.finalize() == pieces.finalize())
-    }
-}
-
-extension Array where Element == Int {
-    func cycled(until total: Int) -> [Int] {
-        var out: [Int] = []
-        var sum = 0
-        while sum < total { for x in self { out.append(x); sum += x } }
-        return out
+        let (load, builtIn) = try deps.closure(of: [name])
+        if output.hasPrefix("builtin ") {
+            #expect(load.isEmpty && builtIn == [name])
+        } else {
+            #expect(Set(load) == Set(expected))
+            #expect(load.last == expected.last, "the wanted module comes last")
+            let dependencies = Dictionary(uniqueKeysWithValues: try String(contentsOfFile: directory + "/modules.dep", encoding: .utf8)
+                .split(separator: "\n").map { line in
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    return (String(parts[0]), parts.count > 1 ? parts[1].split(separator: " ").map(String.init) : [])
+                })
+            for (index, module) in load.enumerated() {
+                for dependency in dependencies[module] ?? [] {
+                    #expect(load[..<index].contains(dependency), "\(module) loads before its dependency \(dependency)")
+                }
+            }
+        }
     }
 }
