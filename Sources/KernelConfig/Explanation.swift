@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a symbol did not get the value a fragment asked for, as one sentence with the fix.
 public struct Explanation: Sendable, Equatable, CustomStringConvertible {
     /// The kind of cause, for callers that act on it.
@@ -70,7 +72,7 @@ extension KconfigDatabase {
             if selected.value.level > 0 {
                 let by = selected.by.map { "\($0) (\(config.value(of: $0)))" }
                 return result(.forcedBySelect(by: selected.by), "it is selected by \(Self.list(by)), which forces it on",
-                              advice: " — set " + Self.list(selected.by.map { Self.setting($0, .no) }) + " to turn it off")
+                              advice: " — turn off " + Self.list(selected.by.map { "CONFIG_\($0)" }) + " (# CONFIG_… is not set), or drop the request")
             }
             if !definition.isUserSettable(in: config) {
                 return result(.notUserSettable(selectedBy: []), "it has no prompt, so a fragment cannot change it; it takes its default",
@@ -112,34 +114,38 @@ extension KconfigDatabase {
         }
         if let dependency = symbol.dependencies, dependency.level(in: config) < need {
             var fixes: [(String, ConfigValue)] = []
-            var terms: [String] = []
+            // (symbol, its state, why) for symbol terms; (nil, the whole text, nil) for other terms.
+            var terms: [(symbol: String?, state: String, inner: String?)] = []
             let failing = dependency.conjuncts.filter { $0.level(in: config) < need }
             for term in failing {
                 switch term {
                 case .symbol(let other) where !KconfigExpression.isConstant(other):
-                    var text = "\(other) \(Self.state(config.value(of: other)))"
+                    var inner: String?
                     if depth < 2, visited.insert(other).inserted,
-                       let inner = cause(of: other, need: need, depth: depth + 1, in: config, visited: &visited) {
-                        text += failing.count == 1 ? ": \(inner.text)" : " (\(inner.text))"
-                        fixes += inner.fixes
+                       let cause = cause(of: other, need: need, depth: depth + 1, in: config, visited: &visited) {
+                        inner = cause.text
+                        fixes += cause.fixes
                     }
                     if symbols[other] != nil { fixes.append((other, .fromLevel(need))) }
-                    terms.append(text)
+                    terms.append((other, Self.state(config.value(of: other)), inner))
                 case .not(.symbol(let other)) where !KconfigExpression.isConstant(other):
-                    terms.append("\(other) is \(config.value(of: other))")
+                    terms.append((nil, "\(other) is \(config.value(of: other))", nil))
                     fixes.append((other, .no))
                 default:
                     let values = term.symbols.map { "\($0) \(Self.state(config.value(of: $0)))" }
-                    terms.append("\(term) is \(ConfigValue.fromLevel(term.level(in: config)))"
-                                 + (values.isEmpty ? "" : " (\(Self.list(values)))"))
+                    terms.append((nil, "\(term) is \(ConfigValue.fromLevel(term.level(in: config)))"
+                                  + (values.isEmpty ? "" : " (\(Self.list(values)))"), nil))
                 }
             }
             let text: String
             if failing.count == 1, failing[0] == dependency, case .symbol(let only) = dependency {
-                let rest = terms[0].dropFirst(only.count + 1)
-                text = "it depends on \(only), which \(rest)"
+                text = "it depends on \(only), which \(terms[0].state)" + (terms[0].inner.map { ": " + $0 } ?? "")
+            } else if terms.count == 1 {
+                let term = terms[0]
+                text = "it depends on \(dependency), and " + (term.symbol.map { "\($0) \(term.state)" } ?? term.state)
+                    + (term.inner.map { ": " + $0 } ?? "")
             } else {
-                text = "it depends on \(dependency), and " + Self.list(terms)
+                text = "it depends on \(dependency), and " + Self.list(Self.grouped(terms))
             }
             return Cause(reason: .unmetDependency(dependency), text: text, fixes: fixes)
         }
@@ -163,6 +169,27 @@ extension KconfigDatabase {
                              : " — enable one of \(Self.list(shown, conjunction: "or"))\(more), which select it")
         }
         return nil
+    }
+
+    /// Symbols blocked for the same reason are named together: "A and B are not set (each depends on NET, …)".
+    static func grouped(_ terms: [(symbol: String?, state: String, inner: String?)]) -> [String] {
+        var groups: [(symbols: [String], state: String, inner: String?)] = []
+        for term in terms {
+            if let symbol = term.symbol, term.inner != nil,
+               let index = groups.firstIndex(where: { !$0.symbols.isEmpty && $0.state == term.state && $0.inner == term.inner }) {
+                groups[index].symbols.append(symbol)
+            } else {
+                groups.append((term.symbol.map { [$0] } ?? [], term.state, term.inner))
+            }
+        }
+        return groups.map { group in
+            guard !group.symbols.isEmpty else { return group.state }
+            let plural = group.symbols.count > 1
+            let state = plural ? group.state.replacingOccurrences(of: "is ", with: "are ", options: .anchored) : group.state
+            var inner = group.inner
+            if plural, let text = inner, text.hasPrefix("it ") { inner = "each " + text.dropFirst(3) }
+            return "\(list(group.symbols)) \(state)" + (inner.map { " (\($0))" } ?? "")
+        }
     }
 
     static func state(_ value: ConfigValue) -> String {

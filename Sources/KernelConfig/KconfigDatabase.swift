@@ -27,7 +27,7 @@ public struct KconfigDatabase: Sendable {
         try parser.finish()
         symbols = parser.symbols
         fileCount = parser.fileCount
-        linkReverseDependencies()
+        linkReverseDependencies(in: parser.order)
     }
 
     /// The symbol named `name` (with or without `CONFIG_`).
@@ -35,8 +35,10 @@ public struct KconfigDatabase: Sendable {
         symbols[KernelConfiguration.bareName(name)]
     }
 
-    private mutating func linkReverseDependencies() {
-        for symbol in symbols.values {
+    /// Fills `selectedBy` and `impliedBy`, walking symbols in the order the files define them so lists are stable.
+    private mutating func linkReverseDependencies(in order: [String]) {
+        for name in order {
+            guard let symbol = symbols[name] else { continue }
             for definition in symbol.definitions {
                 for (list, keyPath) in [(definition.selects, \KconfigSymbol.selectedBy), (definition.implies, \KconfigSymbol.impliedBy)] {
                     for entry in list {
@@ -83,6 +85,8 @@ struct KconfigParser {
     let root: URL
     let architecture: String
     var symbols: [String: KconfigSymbol] = [:]
+    /// Symbol names in the order of their first definition.
+    var order: [String] = []
     var blocks: [Block] = []
     var entry = Entry.none
     var fileCount = 0
@@ -244,6 +248,7 @@ struct KconfigParser {
 
     mutating func endEntry() {
         if case .config(let name, let definition, let kind) = entry {
+            if symbols[name] == nil { order.append(name) }
             var symbol = symbols[name] ?? KconfigSymbol(name: name)
             if let kind, symbol.kind == .unknown { symbol.kind = kind }
             symbol.definitions.append(definition)

@@ -69,7 +69,7 @@ import Testing
         let config = try KernelConfiguration(parsing: "CONFIG_BLOCK=y\n")
         let explanation = database.explain("CONFIG_9P_FS", wanted: .yes, in: config)
         #expect(explanation.reason == .unmetDependency(try KconfigExpression(parsing: "INET && NET_9P")))
-        #expect(explanation.description == "CONFIG_9P_FS=y was requested but is not set: it depends on INET && NET_9P, and INET is not set (it depends on NET, which is not set) and NET_9P is not set (it depends on NET, which is not set) — add CONFIG_NET=y, CONFIG_INET=y and CONFIG_NET_9P=y")
+        #expect(explanation.description == "CONFIG_9P_FS=y was requested but is not set: it depends on INET && NET_9P, and INET and NET_9P are not set (each depends on NET, which is not set) — add CONFIG_NET=y, CONFIG_INET=y and CONFIG_NET_9P=y")
         #expect(explanation.fixes.map(\.symbol) == ["NET", "INET", "NET_9P"])
     }
 
@@ -104,7 +104,7 @@ import Testing
         let config = try KernelConfiguration(parsing: "CONFIG_PCI=y\nCONFIG_VIRTIO_MENU=y\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO=y\n")
         let off = database.explain("VIRTIO", wanted: .no, in: config)
         #expect(off.reason == .forcedBySelect(by: ["VIRTIO_PCI"]))
-        #expect(off.description == "CONFIG_VIRTIO=n was requested but is y: it is selected by VIRTIO_PCI (y), which forces it on — set # CONFIG_VIRTIO_PCI is not set to turn it off")
+        #expect(off.description == "CONFIG_VIRTIO=n was requested but is y: it is selected by VIRTIO_PCI (y), which forces it on — turn off CONFIG_VIRTIO_PCI (# CONFIG_… is not set), or drop the request")
         let module = database.explain("VIRTIO", wanted: .module, in: config)
         #expect(module.reason == .forcedBySelect(by: ["VIRTIO_PCI"]))
     }
