@@ -22,8 +22,11 @@ public struct Explanation: Sendable, Equatable, CustomStringConvertible {
 
     /// The symbol, without `CONFIG_`.
     public var symbol: String
+    /// The value the fragments asked for.
     public var requested: ConfigValue
+    /// The value in the configuration explained (`n` when absent).
     public var actual: ConfigValue
+    /// The cause, as data.
     public var reason: Reason
     /// Settings that would give the symbol its value, innermost dependency first (empty when there is no
     /// single right answer, e.g. which of several selecting symbols to enable).
@@ -67,7 +70,7 @@ extension KconfigDatabase {
         }
 
         let wantedLevel = wanted.level
-        if wantedLevel == 0 {
+        if wanted == .no {
             let selected = definition.selectedValue(in: config)
             if selected.value.level > 0 {
                 let by = selected.by.map { "\($0) (\(config.value(of: $0)))" }
@@ -83,7 +86,7 @@ extension KconfigDatabase {
         }
 
         // Strings and numbers only need their dependencies to be non-n.
-        let need = wantedLevel == 0 ? 1 : wantedLevel
+        let need = max(wantedLevel, 1)
         if actual.level > wantedLevel {
             let selected = definition.selectedValue(in: config)
             if selected.value.level > wantedLevel {

@@ -22,6 +22,7 @@ public struct KconfigSymbol: Sendable {
         /// Every `depends on` of the block, joined with `&&`, together with those of the enclosing `if`, `menu` and
         /// `choice` blocks; nil means no dependency.
         public var dependencies: KconfigExpression?
+        /// `default X [if C]`, and the value of `def_bool`/`def_tristate`.
         public var defaults: [Conditional] = []
         /// `select S [if C]`: `value` is `.symbol(S)`.
         public var selects: [Conditional] = []
@@ -39,6 +40,7 @@ public struct KconfigSymbol: Sendable {
 
     /// The name, without `CONFIG_`.
     public var name: String
+    /// The type of the first definition that gives one.
     public var kind: Kind = .unknown
     public var definitions: [Definition] = []
     /// Symbols whose `select` names this one.

@@ -118,6 +118,29 @@ import Testing
         #expect(database.explain("9P_FS_POSIX_ACL", wanted: .module, in: config).reason == .notTristate)
     }
 
+    @Test func numbersNeedTheirDependenciesToo() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-kconfig-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            config SMP
+            \tbool "Symmetric multi-processing support"
+
+            config NR_CPUS
+            \tint "Maximum number of CPUs" if SMP
+            \trange 2 512 if SMP
+            \tdepends on X86_64 || X86_32
+            \tdefault "1" if !SMP
+            \tdefault "64"
+            """.write(to: directory.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
+        let small = try KconfigDatabase(tree: directory)
+        #expect(small["NR_CPUS"]?.kind == .int)
+        #expect(small["NR_CPUS"]?.definitions.first?.defaults.count == 2)
+        let config = try KernelConfiguration(parsing: "CONFIG_X86_64=y\nCONFIG_NR_CPUS=1\n")
+        let explanation = small.explain("NR_CPUS", wanted: .number("8"), in: config)
+        #expect(explanation.description == "CONFIG_NR_CPUS=8 was requested but is 1: its prompt is shown only if SMP, and SMP is not set — add CONFIG_SMP=y")
+    }
+
     @Test func errorsNameFileAndLine() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-kconfig-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
