@@ -5,7 +5,8 @@ import Initramfs
 ///
 /// A bzImage first decompresses itself inside the guest; under TCG that alone takes seconds for a distro
 /// kernel. Unpacking it once on the host (cached by the bzImage's file identity) and booting the ELF through
-/// the PVH entry point skips that work on every run. Kernels without PVH (CONFIG_PVH) keep booting as bzImage.
+/// the PVH entry point skips that work on every run. Kernels without PVH (CONFIG_PVH), and payloads that do not
+/// unpack to exactly the size the build recorded, keep booting as bzImage.
 public enum DirectBootImage {
     /// The cached ELF for `kernel`, unpacking it on first use; nil when the kernel cannot be booted this way.
     public static func prepare(_ kernel: KernelImage, cache: CacheDirectory) throws(SandboxError) -> String? {
@@ -22,22 +23,39 @@ public enum DirectBootImage {
         guard range.lowerBound >= 0, range.upperBound <= data.count, !range.isEmpty else {
             throw .kernelExtraction(path: kernel.path, reason: "payload \(range) lies outside the \(data.count)-byte file")
         }
-        var elf: [UInt8] = []
-        do {
-            _ = try data.withUnsafeBytes { raw in
-                try StreamDecompressor.decompress(
-                    UnsafeRawBufferPointer(rebasing: raw[range]), what: "the kernel payload of \(kernel.path)"
-                ) { elf.append(contentsOf: $0) }
-            }
-        } catch {
-            throw .kernelExtraction(path: kernel.path, reason: "\(error)")
-        }
+        guard let elf = unpack(data, range: range, path: kernel.path) else { return nil }
         guard ElfNotes.hasPVHEntry(elf) else {
             try? CacheDirectory.writeAtomically([], to: verdict)
             return nil
         }
         try CacheDirectory.writeAtomically(elf, to: target)
         return target
+    }
+}
+
+extension DirectBootImage {
+    /// Decompresses the payload and checks it against the size the kernel build recorded; nil when that fails,
+    /// so the caller boots the bzImage instead.
+    ///
+    /// The last four bytes of every x86 payload are the uncompressed size (gzip's own trailer; `size_append` after
+    /// the other formats). For the other formats they are not part of the stream and are cut off before decoding.
+    static func unpack(_ data: Data, range: Range<Int>, path: String) -> [UInt8]? {
+        guard range.count > 8 else { return nil }
+        let expected = data[(range.upperBound - 4)..<range.upperBound].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let isGzip = data[range.lowerBound] == 0x1f && data[range.lowerBound + 1] == 0x8b
+        let stream = isGzip ? range : range.lowerBound..<(range.upperBound - 4)
+        var elf: [UInt8] = []
+        elf.reserveCapacity(expected)
+        do {
+            _ = try data.withUnsafeBytes { raw in
+                try StreamDecompressor.decompress(UnsafeRawBufferPointer(rebasing: raw[stream]), what: "the kernel payload of \(path)") {
+                    elf.append(contentsOf: $0)
+                }
+            }
+        } catch {
+            return nil
+        }
+        return elf.count & 0xffff_ffff == expected ? elf : nil
     }
 }
 
