@@ -35,7 +35,9 @@ public struct ModuleDependencies: Sendable {
     static func normalise(_ name: String) -> String { name.replacingDashes() }
 
     /// The closure of `names` in load order (each module after its dependencies), as paths relative to the
-    /// modules directory; built-in modules are skipped and listed in `builtIn`.
+    /// modules directory (`kernel/net/9p/9pnet.ko`); built-in modules are skipped and listed in `builtIn`.
+    /// A name matches with `-` and `_` the same, and may carry a `.ko[.gz|.xz|.zst]` suffix.
+    /// `modulesDirectory` only goes into the error for an unknown name.
     public func closure(of names: [String], modulesDirectory: String = "the modules directory") throws(InitramfsError) -> (load: [String], builtIn: [String]) {
         var order: [String] = []
         var seen: Set<String> = []
@@ -46,7 +48,7 @@ public struct ModuleDependencies: Sendable {
             order.append(path)
         }
         for name in names {
-            let key = ModuleDependencies.normalise(name)
+            let key = ModuleDependencies.name(ofPath: name)
             if let path = pathByName[key] {
                 visit(path)
             } else if builtIn.contains(key) {

@@ -47,7 +47,9 @@ public enum StreamDecompressor {
 
 /// A stream that could not be decompressed.
 public struct StreamDecompressorError: Error, CustomStringConvertible {
+    /// The input, as the caller named it.
     public var what: String
+    /// libarchive's reason.
     public var message: String
     public var description: String { "cannot decompress \(what): \(message)" }
 }

@@ -35,6 +35,8 @@ import Testing
         let deps = try Self.recorded()
         #expect(try deps.closure(of: ["md_mod"]).load == ["kernel/drivers/md/md-mod.ko"])
         #expect(try deps.closure(of: ["virtio-rng"]).load.last == "kernel/drivers/char/hw_random/virtio-rng.ko")
+        #expect(try deps.closure(of: ["virtio_rng.ko"]).load.last == "kernel/drivers/char/hw_random/virtio-rng.ko")
+        #expect(try deps.closure(of: ["overlay.ko.xz"]).load == ["kernel/fs/overlayfs/overlay.ko"])
     }
 
     @Test func builtInModulesAreSkippedAndReported() throws {
