@@ -24,6 +24,10 @@ public enum ConfigMerge {
     /// from what has been merged so far, and the fragment's lines are appended; so later fragments win and a
     /// redefined symbol moves to the position of its last definition. A redefinition to a different value is
     /// reported in `overrides`; repeating the same value is not.
+    ///
+    /// Where the script's text matching is a bug, this follows the intent instead: its `sed "/CONFIG_PROC[ =]/d"`
+    /// also deletes `CONFIG_IKCONFIG_PROC=y`, which is kept here; and it compares lines as text, so it warns when
+    /// `CONFIG_X=n` becomes `# CONFIG_X is not set` or when the base repeats a line, which are not overrides here.
     public static func merge(base: KernelConfiguration, fragments: [KernelConfiguration])
         -> (merged: KernelConfiguration, overrides: [ConfigOverride])
     {

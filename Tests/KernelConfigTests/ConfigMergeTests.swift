@@ -36,6 +36,17 @@ import Testing
         #expect(Set(order).count == order.count)
     }
 
+    /// merge_config.sh's `sed "/$CFG[ =]/d"` also deletes symbols whose name ends with the redefined one.
+    @Test func keepsSymbolsWhoseNameEndsLikeARedefinedOne() throws {
+        let base = try KernelConfiguration(parsing: "CONFIG_IKCONFIG_PROC=y\nCONFIG_PROC=y\n", origin: "b.config")
+        let fragment = try KernelConfiguration(parsing: "CONFIG_PROC=n\n", origin: "f.config")
+        let (merged, overrides) = ConfigMerge.merge(base: base, fragments: [fragment])
+        #expect(merged.rendered == "CONFIG_IKCONFIG_PROC=y\n# CONFIG_PROC is not set\n")
+        #expect(overrides.map(\.symbol) == ["PROC"])
+        let spelledOut = try KernelConfiguration(parsing: "# CONFIG_PROC is not set\n", origin: "g.config")
+        #expect(ConfigMerge.merge(base: merged, fragments: [spelledOut]).overrides.isEmpty)
+    }
+
     /// Runs the kernel's own `scripts/kconfig/merge_config.sh -m` on the same files and compares the merged
     /// settings (order and values) and the "redefined" warnings.
     @Test(.enabled(if: Fixtures.linuxTreePresent, "needs the Linux 6.1 tree at /tmp/ksrc/linux-source-6.1 (or KSAND_LINUX_TREE)"),
