@@ -158,11 +158,16 @@ import Testing
 
     @Test(.enabled(if: Fixtures.linuxTreePresent, "needs the Linux 6.1 tree at /tmp/ksrc/linux-source-6.1 (or KSAND_LINUX_TREE)"))
     func parsesTheWholeLinuxTree() throws {
-        let clock = ContinuousClock()
-        let start = clock.now
+        // CPU time of this thread, not wall time: other tests (and make) share the two cores.
+        func cpuSeconds() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
+        let start = cpuSeconds()
         let full = try KconfigDatabase(tree: Fixtures.linuxTree)
-        let elapsed = clock.now - start
-        #expect(elapsed < .seconds(5))
+        let elapsed = cpuSeconds() - start
+        #expect(elapsed < 5)
         #expect(full.fileCount > 1000)
         #expect(full.symbols.count > 10000)
         let fs = try #require(full["9P_FS"])
@@ -172,6 +177,6 @@ import Testing
         #expect(full["X86_64"] != nil)
         let explanation = full.explain("9P_FS", wanted: .yes, in: try KernelConfiguration(parsing: "CONFIG_64BIT=y\n"))
         #expect(explanation.fixes.map(\.symbol) == ["NET", "NETWORK_FILESYSTEMS", "INET", "NET_9P"])
-        print("parsed \(full.fileCount) Kconfig files, \(full.symbols.count) symbols in \(elapsed)")
+        print("parsed \(full.fileCount) Kconfig files, \(full.symbols.count) symbols in \(elapsed) s of CPU")
     }
 }
