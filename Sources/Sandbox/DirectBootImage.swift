@@ -48,7 +48,9 @@ extension DirectBootImage {
         elf.reserveCapacity(expected)
         do {
             _ = try data.withUnsafeBytes { raw in
-                try StreamDecompressor.decompress(UnsafeRawBufferPointer(rebasing: raw[stream]), what: "the kernel payload of \(path)") {
+                try StreamDecompressor.decompress(
+                    UnsafeRawBufferPointer(rebasing: raw[stream]), what: "the kernel payload of \(path)", allowsTrailingData: false
+                ) {
                     elf.append(contentsOf: $0)
                 }
             }
