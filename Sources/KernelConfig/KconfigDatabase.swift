@@ -6,7 +6,7 @@ import Foundation
 /// their types, prompts, `depends on`, `select`, `imply` and defaults; `if`/`endif`, `menu`/`endmenu` and
 /// `choice`/`endchoice`, whose dependencies apply to the symbols inside; `source`, relative to the tree root with
 /// `$(SRCARCH)` replaced by the architecture. Macro definitions (`x := …`) are skipped and `$(…)` calls in
-/// expressions count as y.
+/// expressions count as y; `range`, `visible if`, `option` and `modules` are read and ignored.
 public struct KconfigDatabase: Sendable {
     /// Every symbol defined, by name (without `CONFIG_`).
     public private(set) var symbols: [String: KconfigSymbol] = [:]
