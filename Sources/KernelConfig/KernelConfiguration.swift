@@ -87,7 +87,8 @@ public enum ConfigValue: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A parsed `.config` or config fragment: symbols in file order with their values, plus the comments and blank
-/// lines around them, so that rendering gives back the text that was parsed.
+/// lines around them, so that rendering gives back the text that was parsed (except that `CONFIG_X=n` is written
+/// `# CONFIG_X is not set`, as Kconfig writes it, and the last line always ends with a newline).
 ///
 /// Symbols are named without the `CONFIG_` prefix (`9P_FS`), as in Kconfig files; lookups accept either spelling.
 public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible {
