@@ -84,7 +84,7 @@ public struct AcceleratorProbe: Sendable {
                 return false
             }
             if result.closureResult { return Verdict(accelerator: .kvm, reason: nil) }
-            let stderr = (result.standardError ?? "").split(separator: "\n").first.map(String.init) ?? ""
+            let stderr = result.standardError.split(separator: "\n").first.map(String.init) ?? ""
             if case .exited = result.terminationStatus, !stderr.isEmpty {
                 return Verdict(accelerator: .tcg, reason: "QEMU failed under KVM: \(stderr)")
             }

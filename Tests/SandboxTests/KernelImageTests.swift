@@ -58,7 +58,7 @@ import Testing
             "\(error)".contains("/nonexistent/bzImage") && "\(error)".contains("--kernel")
         }
         let notKernel = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-not-a-kernel-\(getpid())").path
-        FileManager.default.createFile(atPath: notKernel, contents: Data(repeating: 7, count: 8192))
+        #expect(FileManager.default.createFile(atPath: notKernel, contents: Data(repeating: 7, count: 8192)))
         defer { unlink(notKernel) }
         #expect {
             try KernelImage.open(notKernel)

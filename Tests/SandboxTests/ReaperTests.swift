@@ -69,6 +69,7 @@ import Testing
             """) { pid in await Reaper.stop(pid: pid, policy: Self.policy) }
         #expect(report.endedBy == .sigkill)
         #expect(report.duration < .seconds(2.5), "\(report.duration)")
+        #expect(status == .signaled(SIGKILL))
     }
 
     @Test func aChildThatHonoursSIGTERMEndsThere() async throws {
@@ -77,6 +78,7 @@ import Testing
         }
         #expect(report.endedBy == .sigterm)
         #expect(report.duration < .seconds(1))
+        #expect(status == .signaled(SIGTERM))
     }
 
     @Test func askingFirstLetsTheProcessEndOnItsOwn() async throws {
