@@ -8,7 +8,8 @@ import SandboxProtocol
 /// non-blocking from a pending buffer; while that buffer is large the port is not read, so a command that does
 /// not read its stdin cannot make the init buffer without bound.
 struct CommandRelay {
-    private static let chunkSize = 64 * 1024
+    // A whole frame is 64 KiB: the port driver takes at most 32 KiB per write, so a frame is exactly two writes.
+    private static let chunkSize = 64 * 1024 - Frame.headerSize
     private static let pendingStdinLimit = 4 << 20
 
     let port: PortChannel
@@ -25,7 +26,7 @@ struct CommandRelay {
     private var readingPort = true
     /// When the SIGKILL of a terminate request is due.
     private var killDeadline: Int64?
-    /// A frame header and up to ``chunkSize`` bytes of output, sent with one write.
+    /// A frame header and up to ``chunkSize`` bytes of output, handed to the port together.
     private var outputBuffer = [UInt8](repeating: 0, count: Frame.headerSize + CommandRelay.chunkSize)
 
     init(port: PortChannel, command: RunningCommand, terminateGraceMilliseconds: UInt32, log: KernelLog) {
@@ -178,13 +179,15 @@ struct CommandRelay {
         killDeadline = Clock.milliseconds() + Int64(terminateGraceMilliseconds)
     }
 
-    /// One read from an output pipe, sent as one frame. Returns the descriptor, or -1 once closed at end of file.
+    /// What one pass over an output pipe found.
+    private enum OutputPass {
+        case sent, empty, endOfFile
+    }
+
+    /// What an output pipe holds, sent as one frame. Returns the descriptor, or -1 once closed at end of file.
     private mutating func forwardOutput(_ fd: Int32, as kind: Frame.Kind) -> Int32 {
         guard fd >= 0 else { return fd }
-        let n = readChunk(fd)
-        if n > 0 {
-            sendChunk(n, as: kind)
-        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+        if outputPass(fd, as: kind) == .endOfFile {
             close(fd)
             return -1
         }
@@ -195,18 +198,25 @@ struct CommandRelay {
     /// may still have it open.
     private mutating func drain(_ fd: Int32, as kind: Frame.Kind) -> Int32 {
         guard fd >= 0 else { return fd }
+        while outputPass(fd, as: kind) == .sent {}
+        close(fd)
+        return -1
+    }
+
+    private mutating func outputPass(_ fd: Int32, as kind: Frame.Kind) -> OutputPass {
         while true {
             let n = readChunk(fd)
             if n > 0 {
                 sendChunk(n, as: kind)
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                break
+                return .sent
+            }
+            if n == 0 { return .endOfFile }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return .empty
+            default: return .endOfFile
             }
         }
-        close(fd)
-        return -1
     }
 
     private mutating func readChunk(_ fd: Int32) -> Int {

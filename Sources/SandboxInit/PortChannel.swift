@@ -58,15 +58,19 @@ final class PortChannel {
         }
     }
 
-    /// Reads what the port has; false when the host has closed its end.
+    /// Reads what the port has (up to about 1 MiB); false when the host has closed its end.
+    /// The driver hands out one page-sized receive buffer per read, so a single read would mean one poll per 4 KiB.
     func receive() throws(InitFailure) -> Bool {
-        while true {
+        var total = 0
+        while total < 1 << 20 {
             let n = read(fd, &readBuffer, readBuffer.count)
             if n > 0 {
                 decoder.append(readBuffer[0..<n])
-                return true
+                total += n
+                continue
             }
             if n == 0 {
+                if total > 0 { return true }
                 hostConnected = false
                 return false
             }
@@ -76,6 +80,7 @@ final class PortChannel {
             default: throw .system("read command channel")
             }
         }
+        return true
     }
 
     /// The next complete frame received, if any.
@@ -109,13 +114,20 @@ final class PortChannel {
                 hostConnected = false
                 return false
             }
-            var pending = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            _ = poll(&pending, 1, -1)
-            if pending.revents & Int16(POLLOUT) == 0 && pending.revents & Int16(POLLHUP) != 0 {
-                hostConnected = false
-            }
+            if !waitWritable() { return false }
         }
         return true
+    }
+
+    /// Waits until the port takes more bytes; false when the host has gone instead.
+    func waitWritable() -> Bool {
+        while hostConnected {
+            var pending = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            if poll(&pending, 1, -1) < 0 { continue }
+            if pending.revents & Int16(POLLOUT) != 0 { return true }
+            if pending.revents & Int16(POLLHUP) != 0 { hostConnected = false }
+        }
+        return false
     }
 
     /// The hello goes out as soon as the host end is open. The port may show up before the host's "open" event
