@@ -6,7 +6,7 @@ import SandboxProtocol
 /// standard streams, all non-blocking and close-on-exec.
 struct RunningCommand {
     let pid: pid_t
-    /// Becomes readable when the command exits.
+    /// Becomes readable when the command exits; -1 on a kernel without pidfd_open (the relay then polls).
     let pidfd: Int32
     /// The write end of the command's stdin, or -1 when it reads /dev/null.
     let stdin: Int32
@@ -22,7 +22,7 @@ struct CommandLauncher {
     let spec: RunSpec
 
     func start(log: KernelLog) throws(InitFailure) -> RunningCommand {
-        // Everything the child needs is built before fork, so the child only makes syscalls.
+        // What the child needs is built before fork, so that on its usual path the child only makes syscalls.
         let argv = CStringArray(spec.argv)
         let environment = CStringArray(spec.environment)
         let candidates = CStringArray(executableCandidates())
@@ -59,11 +59,11 @@ struct CommandLauncher {
         close(stdoutPipe.write)
         close(stderrPipe.write)
         let pidfd = ksand_pidfd_open(pid)
-        if pidfd < 0 { throw .system("pidfd_open \(pid)") }
         for fd in [stdinPipe.write, stdoutPipe.read, stderrPipe.read] where fd >= 0 {
             _ = ksand_add_status_flags(fd, O_NONBLOCK)
         }
-        return RunningCommand(pid: pid, pidfd: pidfd, stdin: stdinPipe.write, stdout: stdoutPipe.read, stderr: stderrPipe.read)
+        return RunningCommand(
+            pid: pid, pidfd: pidfd, stdin: stdinPipe.write, stdout: stdoutPipe.read, stderr: stderrPipe.read)
     }
 
     /// Where `argv[0]` may be: itself when it has a slash, else each `PATH` directory in order.
@@ -73,7 +73,9 @@ struct CommandLauncher {
         var path = CommandLauncher.defaultPath
         for variable in spec.environment where variable.hasPrefix("PATH=") { path = String(variable.dropFirst(5)) }
         // An empty PATH entry means the working directory, as in a shell.
-        return path.split(separator: ":", omittingEmptySubsequences: false).map { ($0.isEmpty ? "." : String($0)) + "/" + command }
+        return path.split(separator: ":", omittingEmptySubsequences: false).map {
+            ($0.isEmpty ? "." : String($0)) + "/" + command
+        }
     }
 
     private static func makePipe(_ name: String) throws(InitFailure) -> (read: Int32, write: Int32) {

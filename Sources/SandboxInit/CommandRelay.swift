@@ -24,6 +24,7 @@ struct CommandRelay {
     private var stdoutFD: Int32
     private var stderrFD: Int32
     private var readingPort = true
+    private var terminating = false
     /// When the SIGKILL of a terminate request is due.
     private var killDeadline: Int64?
     /// A frame header and up to ``chunkSize`` bytes of output, handed to the port together.
@@ -49,16 +50,21 @@ struct CommandRelay {
                 stderrFD = drain(stderrFD, as: .stderr)
                 return status
             }
-            let wantPort = readingPort && port.hostConnected && stdinPending.count - stdinPendingStart < CommandRelay.pendingStdinLimit
+            let stdinBacklog = stdinPending.count - stdinPendingStart
+            let wantPort = readingPort && port.hostConnected && stdinBacklog < CommandRelay.pendingStdinLimit
             var fds = [
                 pollfd(fd: wantPort ? port.fd : -1, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: stdinPendingStart < stdinPending.count ? stdinFD : -1, events: Int16(POLLOUT), revents: 0),
+                pollfd(fd: stdinBacklog > 0 ? stdinFD : -1, events: Int16(POLLOUT), revents: 0),
                 pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: command.pidfd, events: Int16(POLLIN), revents: 0),
             ]
-            var timeout: Int32 = -1
-            if let killDeadline { timeout = Int32(clamping: max(0, killDeadline - Clock.milliseconds())) }
+            // Without a pidfd nothing wakes the loop when the command exits: look again every 10 ms.
+            var timeout: Int32 = command.pidfd >= 0 ? -1 : 10
+            if let killDeadline {
+                let untilKill = Int32(clamping: max(0, killDeadline - Clock.milliseconds()))
+                timeout = timeout < 0 ? untilKill : min(timeout, untilKill)
+            }
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 {
                 if errno == EINTR { continue }
@@ -174,7 +180,8 @@ struct CommandRelay {
 
     /// SIGTERM to the command's process group now, SIGKILL after the grace period.
     private mutating func terminate() {
-        guard killDeadline == nil else { return }
+        guard !terminating else { return }
+        terminating = true
         kill(-command.pid, SIGTERM)
         killDeadline = Clock.milliseconds() + Int64(terminateGraceMilliseconds)
     }

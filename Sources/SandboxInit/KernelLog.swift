@@ -6,7 +6,7 @@ import SandboxProtocol
 struct KernelLog {
     private(set) var fd: Int32 = -1
 
-    /// Opens /dev/kmsg; without it the log stays silent (the init still runs the command).
+    /// Opens /dev/kmsg; without it lines go to the console the kernel gave the init as fd 2.
     mutating func open() {
         if fd < 0 { fd = Glibc.open("/dev/kmsg", O_WRONLY | O_CLOEXEC) }
     }
@@ -22,9 +22,8 @@ struct KernelLog {
     }
 
     private func write(level: Int, _ text: String) {
-        guard fd >= 0 else { return }
-        // One write is one log record.
-        var line = "<\(level)>" + text + "\n"
-        line.withUTF8 { buffer in _ = Glibc.write(fd, buffer.baseAddress, buffer.count) }
+        // One write is one log record. Without /dev/kmsg (devtmpfs failed), the console on fd 2 still shows it.
+        var line = fd >= 0 ? "<\(level)>" + text + "\n" : text + "\n"
+        line.withUTF8 { buffer in _ = Glibc.write(fd >= 0 ? fd : 2, buffer.baseAddress, buffer.count) }
     }
 }

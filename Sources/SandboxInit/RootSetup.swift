@@ -12,8 +12,10 @@ struct RootSetup {
 
     let spec: RunSpec
 
-    /// The early mounts of the initramfs itself: proc, sysfs, devtmpfs.
+    /// The early mounts of the initramfs itself: proc, sysfs, devtmpfs. The initramfs is writable, so missing
+    /// mount points (an initramfs packed by other tools) are made.
     static func mountEarlyFileSystems() throws(InitFailure) {
+        for directory in ["/proc", "/sys", "/dev", newRoot] { _ = mkdir(directory, 0o755) }
         try mount("proc", at: "/proc", type: "proc", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC)
         try mount("sysfs", at: "/sys", type: "sysfs", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC)
         try mount("devtmpfs", at: "/dev", type: "devtmpfs", flags: MS_NOSUID, options: "mode=0755")
@@ -119,7 +121,8 @@ struct RootSetup {
         guard chmod(upper, lower.st_mode & 0o7777) == 0 else { throw .system("chmod \(upper)") }
         try RootSetup.mount(
             "overlay", at: target, type: "overlay",
-            options: "lowerdir=\(RootSetup.escaped(target)),upperdir=\(RootSetup.escaped(upper)),workdir=\(RootSetup.escaped(work))")
+            options: "lowerdir=\(RootSetup.escaped(target)),upperdir=\(RootSetup.escaped(upper)),"
+                + "workdir=\(RootSetup.escaped(work))")
     }
 
     /// An empty tmpfs with the same owner and mode as the directory it hides.
@@ -137,7 +140,8 @@ struct RootSetup {
         do {
             try FileSystem.makeDirectories(target)
         } catch {
-            throw InitFailure("\(what) \(guestPath): no such directory in the host's root, and it cannot be created there (\(error))")
+            throw InitFailure(
+                "\(what) \(guestPath): no such directory in the host's root, and it cannot be created there (\(error))")
         }
     }
 

@@ -30,15 +30,15 @@ struct GuestInit {
 
     /// Everything up to the run spec: early mounts, the start marker, modules, the channel and its handshake.
     private mutating func setUp() throws(InitFailure) -> RunSpec {
-        // The kernel leaves init without a SIGPIPE action of its own; a vanished reader must be an error, not death.
+        // A command that closes its stdin early must show up as EPIPE on the pipe, never as a signal to the init.
         _ = signal(SIGPIPE, SIG_IGN)
         try RootSetup.mountEarlyFileSystems()
-        log.open()
-        log.marker(.initStart)
         // Without /dev/console in the initramfs, 0–2 start closed and the first descriptors opened would take them.
         for fd: Int32 in 0...2 where ksand_fd_is_open(fd) == 0 {
             _ = open("/dev/null", O_RDWR)
         }
+        log.open()
+        log.marker(.initStart)
         try ModuleLoader().loadAll()
         port = try PortChannel.open()
         return try port!.handshake()
