@@ -29,6 +29,20 @@ public struct Timeline: Equatable, Sendable {
         return vmm + kernel + initPhase
     }
 
+    /// The host's total minus the sum of the other phases, when all are known: time the guest's printk clock
+    /// did not see. Under TCG the guest clock falls behind the host's (more so on a loaded host); showing the
+    /// difference keeps the phases honest instead of silently not adding up.
+    public var unaccounted: Double? {
+        let parts: [Phase] = [.vmm, .kernel, .`init`, .command, .shutdown, .teardown]
+        guard let total = phases[.total] else { return nil }
+        var sum = 0.0
+        for part in parts {
+            guard let seconds = phases[part] else { return nil }
+            sum += seconds
+        }
+        return total - sum
+    }
+
     /// Computes the timeline. `exitedAtHostSeconds` is when the VMM process was seen gone (nil if still running).
     public static func compute(lines: [ConsoleLine], exitedAtHostSeconds: Double?) -> Timeline {
         var kernelOriginOnHost: Double?

@@ -1,12 +1,17 @@
 /// Renders a timeline as an aligned text table, one phase per line, milliseconds.
 public enum TimelineTable {
     public static func render(_ timeline: Timeline) -> String {
-        Timeline.Phase.allCases.map { phase in
+        var rows = Timeline.Phase.allCases.map { phase in
             let name = phase.rawValue.padding(toLength: 9)
             guard let seconds = timeline.phases[phase] else { return "  \(name)        -" }
             let ms = String(Int((seconds * 1000).rounded()))
             return "  \(name) \(String(repeating: " ", count: max(0, 7 - ms.count)))\(ms) ms"
-        }.joined(separator: "\n")
+        }
+        if let unaccounted = timeline.unaccounted {
+            let ms = Int((unaccounted * 1000).rounded())
+            rows.append("  (the guest clock saw \(abs(ms)) ms \(ms >= 0 ? "less" : "more") than the host's total)")
+        }
+        return rows.joined(separator: "\n")
     }
 }
 

@@ -22,6 +22,7 @@ extension SandboxResult {
         case .interrupted: document["outcome"] = "interrupted"
         }
         if let boot = timeline.boot { document["boot"] = boot }
+        if let unaccounted = timeline.unaccounted { document["unaccounted"] = unaccounted }
         if let stop = stopReport {
             document["stop"] = [
                 "endedBy": stop.endedBy.rawValue, "seconds": stop.duration.seconds,
