@@ -12,13 +12,17 @@ struct RootSetup {
 
     let spec: RunSpec
 
-    /// The early mounts of the initramfs itself: proc, sysfs, devtmpfs. The initramfs is writable, so missing
-    /// mount points (an initramfs packed by other tools) are made.
-    static func mountEarlyFileSystems() throws(InitFailure) {
-        for directory in ["/proc", "/sys", "/dev", newRoot] { _ = mkdir(directory, 0o755) }
+    /// The initramfs's /dev (devtmpfs), first of all: /dev/kmsg carries the init's start marker. The initramfs is
+    /// writable, so missing mount points (an initramfs packed by other tools) are made.
+    static func mountDevices() throws(InitFailure) {
+        for directory in ["/dev", "/proc", "/sys", newRoot] { _ = mkdir(directory, 0o755) }
+        try mount("devtmpfs", at: "/dev", type: "devtmpfs", flags: MS_NOSUID, options: "mode=0755")
+    }
+
+    /// The initramfs's /proc and /sys (where the init finds its channel); both move into the new root later.
+    static func mountKernelFileSystems() throws(InitFailure) {
         try mount("proc", at: "/proc", type: "proc", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC)
         try mount("sysfs", at: "/sys", type: "sysfs", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        try mount("devtmpfs", at: "/dev", type: "devtmpfs", flags: MS_NOSUID, options: "mode=0755")
     }
 
     /// Mounts the root, the system file systems, the overlays, tmpfs and shares under ``newRoot``.

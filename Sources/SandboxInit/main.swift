@@ -28,17 +28,18 @@ struct GuestInit {
         PowerOff.now(log: log)
     }
 
-    /// Everything up to the run spec: early mounts, the start marker, modules, the channel and its handshake.
+    /// Everything up to the run spec: /dev and the start marker, /proc and /sys, modules, the channel, the handshake.
     private mutating func setUp() throws(InitFailure) -> RunSpec {
         // A command that closes its stdin early must show up as EPIPE on the pipe, never as a signal to the init.
         _ = signal(SIGPIPE, SIG_IGN)
-        try RootSetup.mountEarlyFileSystems()
+        try RootSetup.mountDevices()
         // Without /dev/console in the initramfs, 0–2 start closed and the first descriptors opened would take them.
         for fd: Int32 in 0...2 where ksand_fd_is_open(fd) == 0 {
             _ = open("/dev/null", O_RDWR)
         }
         log.open()
         log.marker(.initStart)
+        try RootSetup.mountKernelFileSystems()
         try ModuleLoader().loadAll()
         port = try PortChannel.open()
         return try port!.handshake()
