@@ -45,6 +45,14 @@ enum FileSystem {
         }
     }
 
+    /// Where a symbolic link points, or nil.
+    static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The names in a directory, without "." and "..", or nil when it cannot be opened.
     static func entries(_ path: String) -> [String]? {
         guard let dir = opendir(path) else { return nil }

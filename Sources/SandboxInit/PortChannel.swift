@@ -13,8 +13,9 @@ final class PortChannel {
     private var decoder = FrameDecoder()
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    private init(fd: Int32) {
+    private init(fd: Int32, outputQueueCapacity: Int) {
         self.fd = fd
+        self.outputQueueCapacity = outputQueueCapacity
     }
 
     /// Finds the port among /sys/class/virtio-ports and opens it, polling until it appears (the virtio devices
@@ -29,7 +30,10 @@ final class PortChannel {
                 while portName.hasSuffix("\n") { portName.removeLast() }
                 guard portName == name else { continue }
                 let fd = Glibc.open("/dev/" + entry, O_RDWR | O_NONBLOCK | O_CLOEXEC)
-                if fd >= 0 { return PortChannel(fd: fd) }
+                if fd >= 0 {
+                    let onPCI = FileSystem.linkTarget(classDirectory + "/" + entry)?.contains("/pci") ?? false
+                    return PortChannel(fd: fd, outputQueueCapacity: onPCI ? 128 : 1024)
+                }
                 if errno != ENOENT { throw .system("open /dev/\(entry) (port \(name))") }
             }
             if Clock.milliseconds() >= deadline {
@@ -118,6 +122,40 @@ final class PortChannel {
         }
         return true
     }
+
+    /// Returns once everything sent so far has left the guest, so that powering off cannot lose it.
+    ///
+    /// A write to the port completes as soon as its buffer is queued, and while the host reads slowly QEMU holds
+    /// up to ``outputQueueCapacity`` queued buffers (megabytes of output); powering off would drop them. QEMU
+    /// takes buffers strictly in order and never holds more than a queue's worth, so once a whole queue of filler
+    /// has been queued behind the last real frame, every earlier buffer has been written to the host's socket.
+    /// The filler is empty stdout frames, which add no bytes to the command's output.
+    func flush() {
+        // One writev carries many fillers: the driver turns each iovec into a buffer of its own.
+        var filler = Frame(.stdout, []).encoded()
+        filler.withUnsafeMutableBytes { bytes in
+            var vectors = [iovec](repeating: iovec(iov_base: bytes.baseAddress, iov_len: bytes.count), count: 256)
+            var remaining = outputQueueCapacity * bytes.count
+            while remaining > 0 && hostConnected {
+                let batch = min(vectors.count, (remaining + bytes.count - 1) / bytes.count)
+                let n = writev(fd, &vectors, Int32(batch))
+                if n > 0 {
+                    // Whole fillers only: the driver takes an iovec entirely or not at all.
+                    remaining -= n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else if n < 0 && errno == EAGAIN {
+                    if !waitWritable() { return }
+                } else {
+                    hostConnected = false
+                }
+            }
+        }
+    }
+
+    /// How many buffers the port's output queue holds; each port write takes one. QEMU's virtio-serial fixes its
+    /// queues at 128 entries on PCI, while over virtio-mmio the guest sizes them to the largest QEMU accepts (1024).
+    let outputQueueCapacity: Int
 
     /// Waits until the port takes more bytes; false when the host has gone instead.
     func waitWritable() -> Bool {

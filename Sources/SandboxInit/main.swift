@@ -25,6 +25,7 @@ struct GuestInit {
             log.error(text)
             port?.send(Frame(.failure, Array(text.utf8)))
         }
+        port?.flush()
         PowerOff.now(log: log)
     }
 
