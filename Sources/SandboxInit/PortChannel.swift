@@ -4,8 +4,9 @@ import SandboxProtocol
 /// The guest end of the command channel: the virtio-serial port named ``Frame/portName``.
 ///
 /// The descriptor is non-blocking. Writes are complete (a full port waits in poll, which is the backpressure the
-/// host sees); reads feed a ``FrameDecoder`` that outlives the hello/spec exchange, so frames the host sent right
-/// behind the spec reach the relay.
+/// host sees), and ``flush()`` makes sure they have left the guest before it powers off; reads feed a
+/// ``FrameDecoder`` that outlives the hello/spec exchange, so frames the host sent right behind the spec reach
+/// the relay.
 final class PortChannel {
     let fd: Int32
     /// False once the host end has gone: the port then refuses writes for good, and they would block forever.
