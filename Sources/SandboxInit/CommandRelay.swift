@@ -126,8 +126,12 @@ struct CommandRelay {
                 if frame.payload.isEmpty {
                     stdinEOFRequested = true
                 } else if stdinFD >= 0 {
+                    // Drop what has been written already, so the buffer holds only the backlog.
                     if stdinPendingStart == stdinPending.count {
                         stdinPending.removeAll(keepingCapacity: true)
+                        stdinPendingStart = 0
+                    } else if stdinPendingStart > 1 << 20 {
+                        stdinPending.removeFirst(stdinPendingStart)
                         stdinPendingStart = 0
                     }
                     stdinPending += frame.payload
@@ -163,10 +167,6 @@ struct CommandRelay {
                 closeStdin()
                 return
             }
-        }
-        if stdinPendingStart > 1 << 20 {
-            stdinPending.removeAll(keepingCapacity: true)
-            stdinPendingStart = 0
         }
         if stdinEOFRequested { closeStdin() }
     }
