@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // libarchive, seen from Swift: module map and header only.
@@ -33,11 +34,13 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Osize"])],
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"])]
         ),
+        // SHA-256 for content-addressed cache keys. Optimised even in debug builds: every run hashes its inputs.
+        .target(name: "ContentHash", swiftSettings: [.unsafeFlags(["-O"])]),
         // Reproducible newc initramfs through libarchive, with the kernel-module closure. The only importer of CArchive.
         .target(
             name: "Initramfs",
-            dependencies: ["CArchive", .product(name: "SystemPackage", package: "swift-system")],
-            // Optimised even in debug builds: every run hashes the init and modules for the cache key.
+            dependencies: ["CArchive", "ContentHash", .product(name: "SystemPackage", package: "swift-system")],
+            // Optimised even in debug builds: every run reads the init and modules for the cache key.
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
         // Kernel source trees and patch series (quilt `series`, git format-patch mails), applied all or nothing.
@@ -46,6 +49,17 @@ let package = Package(
         .target(name: "BootTimeline"),
         // .config and fragments: parse, merge like merge_config.sh, verify, and explain unmet Kconfig dependencies.
         .target(name: "KernelConfig"),
+        // Source tree, patch series, config and make, to a content-addressed kernel in the cache.
+        .target(
+            name: "KernelBuild",
+            dependencies: [
+                "KernelSource", "KernelConfig", "ContentHash",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // ksand.toml: the project's kernel inputs and sandbox defaults.
+        .target(name: "ProjectFile", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         // SandboxSpec, kernel discovery, accelerator probe, the QEMU backend, the command channel and the reaper.
         .target(
             name: "Sandbox",
@@ -60,12 +74,15 @@ let package = Package(
         .executableTarget(
             name: "ksand",
             dependencies: [
-                "Sandbox",
+                "Sandbox", "KernelBuild", "ProjectFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
+        .testTarget(name: "ContentHashTests", dependencies: ["ContentHash"]),
+        .testTarget(name: "KernelBuildTests", dependencies: ["KernelBuild", "KernelSource"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProjectFileTests", dependencies: ["ProjectFile"]),
         .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"], resources: [.copy("Fixtures")]),

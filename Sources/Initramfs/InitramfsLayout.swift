@@ -1,3 +1,4 @@
+import ContentHash
 import SystemPackage
 
 /// Every entry of an initramfs, read from the host and put in archive order, with the content key of the whole.

@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// SHA-256 (FIPS 180-4), for content-addressed cache keys.
-struct SHA256 {
+public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -16,9 +20,9 @@ struct SHA256 {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
-    init() { pending.reserveCapacity(64) }
+    public init() { pending.reserveCapacity(64) }
 
-    mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+    public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         length &+= UInt64(bytes.count)
         var rest = bytes[...]
         if !pending.isEmpty {
@@ -42,9 +46,9 @@ struct SHA256 {
         pending += array
     }
 
-    mutating func update(_ text: String) { update(Array(text.utf8)) }
+    public mutating func update(_ text: String) { update(Array(text.utf8)) }
 
-    consuming func finalize() -> String {
+    public consuming func finalize() -> String {
         let bitLength = length &* 8
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
@@ -85,4 +89,30 @@ struct SHA256 {
 
 extension UInt32 {
     fileprivate func rotatedRight(_ count: UInt32) -> UInt32 { (self >> count) | (self << (32 - count)) }
+}
+
+extension SHA256 {
+    /// The hex digest of `text`'s UTF-8 bytes.
+    public static func hex(of text: String) -> String {
+        var hasher = SHA256()
+        hasher.update(text)
+        return hasher.finalize()
+    }
+
+    /// The hex digest of a file's contents, read in 1 MiB pieces; nil if it cannot be read.
+    public static func hex(ofFileAt path: String) -> String? {
+        guard let descriptor = fopen(path, "rb") else { return nil }
+        defer { fclose(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, descriptor) }
+            if count > 0 { hasher.update(buffer[0..<count]) }
+            if count < buffer.count {
+                if ferror(descriptor) != 0 { return nil }
+                break
+            }
+        }
+        return hasher.finalize()
+    }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Initramfs
+import ContentHash
 
 @Suite struct SHA256Tests {
     @Test func knownVectors() {

@@ -1,0 +1,286 @@
+import ContentHash
+import Foundation
+import KernelConfig
+import KernelSource
+
+/// From a kernel source to a cached bzImage: source tree, patches, configuration, verification, make, artifact.
+///
+/// An unchanged re-run is answered from the cache index by hashing the inputs alone (patch, base and fragment
+/// contents, the source's recorded identity, the compiler version): no tree, no make.
+public struct KernelBuilder: Sendable {
+    public var request: KernelBuildRequest
+    public var control: BuildControl
+    /// Receives one-line notes on what is happening (extracting, applying, reusing).
+    public var say: @Sendable (String) -> Void
+    /// Receives make's progress during the bzImage build.
+    public var progress: (@Sendable (BuildProgress) -> Void)?
+
+    public init(
+        request: KernelBuildRequest, control: BuildControl = BuildControl(), say: @escaping @Sendable (String) -> Void = { _ in },
+        progress: (@Sendable (BuildProgress) -> Void)? = nil
+    ) {
+        self.request = request
+        self.control = control
+        self.say = say
+        self.progress = progress
+    }
+
+    /// A configured build directory: the tree make compiles, its output directory and the final .config.
+    public struct Configured: Sendable {
+        public var source: SourceDescription
+        public var tree: String
+        public var outputDirectory: String
+        public var buildDirectory: String
+        public var finalConfig: KernelConfiguration
+        public var configPath: String { outputDirectory + "/.config" }
+        public var logPath: String { buildDirectory + "/build.log" }
+        var sourceTree: SourceTree
+        var patchedTree: PatchedTree
+        var configureSeconds: Double
+    }
+
+    /// The source a build used, for callers.
+    public struct SourceDescription: Sendable {
+        public var path: String
+        public var identity: String
+    }
+
+    var store: ArtifactStore { ArtifactStore(kernelCache: request.kernelCache) }
+
+    /// The kernel the current inputs produced before, if it is in the cache. Never runs make.
+    public func cachedArtifact() async throws(KernelBuildError) -> KernelArtifact? {
+        let identity: String?
+        if request.inPlace || isDirectory(request.source) {
+            identity = try await SourceTree.fingerprint(directory: request.source, control: control)
+        } else {
+            identity = SourceTree.knownIdentity(request.source, kernelCache: request.kernelCache)
+        }
+        guard let identity else { return nil }
+        return store.lookup(inputKey: try await inputKey(sourceIdentity: identity))
+    }
+
+    /// Builds the kernel, or returns the cached one for the same inputs.
+    public func build() async throws(KernelBuildError) -> KernelArtifact {
+        if let cached = try await cachedArtifact() { return cached }
+        let configured = try await configure()
+        let compiler = try await compilerVersion()
+        let patchDigest = PatchedTree.digest(try patches())
+        let configText = configured.finalConfig.rendered
+        let key = SHA256.hex(of: [KernelManifest.currentFormat, configured.sourceTree.identity, patchDigest, configText, compiler, request.architecture].joined(separator: "\n"))
+        let inputKey = try await inputKey(sourceIdentity: configured.sourceTree.identity)
+        if let existing = store.artifact(key: key) {
+            try store.record(inputKey: inputKey, artifactKey: key)
+            return existing
+        }
+        store.removeStaleStaging()
+        let stepsFile = configured.buildDirectory + "/make-steps"
+        let builtIn = configured.finalConfig.settings.filter { $0.value == .yes }.count
+        let estimate = (try? String(contentsOfFile: stepsFile, encoding: .utf8)).flatMap { Int($0) } ?? BuildProgress.estimate(builtInSymbols: builtIn)
+        let modules = configured.finalConfig.settings.filter { $0.value == .module }.map(\.symbol)
+        if !modules.isEmpty {
+            say("note: \(modules.count) symbols are modules (e.g. CONFIG_\(modules[0])); only the bzImage is built, so set what the sandbox needs to =y")
+        }
+        let started = ContinuousClock.now
+        let final = try await make(configured).run(["bzImage"], control: control, estimate: estimate, progress: progress)
+        let buildSeconds = (ContinuousClock.now - started).seconds
+        try? String(final.done).write(toFile: stepsFile, atomically: true, encoding: .utf8)
+
+        let output = configured.outputDirectory
+        let image = output + "/arch/x86/boot/bzImage"
+        guard let imageSHA = SHA256.hex(ofFileAt: image) else { throw .io(what: "make did not produce", path: image, reason: "missing") }
+        let release = (try? String(contentsOfFile: output + "/include/config/kernel.release", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+        let manifest = KernelManifest(
+            key: key, kernelRelease: release, architecture: request.architecture, compiler: compiler,
+            source: .init(kind: configured.sourceTree.kind.rawValue, path: configured.sourceTree.origin,
+                          identity: configured.sourceTree.identity, inPlace: request.inPlace),
+            patches: try manifestPatches(configured.patchedTree.state),
+            config: .init(base: request.base.description, baseSHA256: try baseHash(), fragments: try fragmentHashes().map { .init(path: $0.path, sha256: $0.sha256) },
+                          sha256: SHA256.hex(of: configText), symbolCount: configured.finalConfig.settings.filter { $0.value != .no }.count,
+                          builtIn: builtIn, modules: modules.count),
+            bzImage: .init(path: "bzImage", size: fileSize(image), sha256: imageSHA),
+            timings: .init(configureSeconds: configured.configureSeconds, buildSeconds: buildSeconds, makeSteps: final.done, jobs: request.jobs),
+            buildDirectory: configured.buildDirectory, created: ISO8601DateFormatter().string(from: Date()))
+        var files = ["bzImage": image, "config": configured.configPath]
+        if FileManager.default.fileExists(atPath: output + "/System.map") { files["System.map"] = output + "/System.map" }
+        let artifact = try store.store(files: files, manifest: manifest)
+        try store.record(inputKey: inputKey, artifactKey: key)
+        return artifact
+    }
+
+    /// Prepares the tree and the build directory and configures it: base, fragments, `make olddefconfig`, and the
+    /// check that every requested symbol survived (with the explanation of each that did not).
+    public func configure() async throws(KernelBuildError) -> Configured {
+        let started = ContinuousClock.now
+        let patches = try patches()
+        let fragments = try loadFragments()
+        let source = try await SourceTree.prepare(request.source, kernelCache: request.kernelCache, control: control, say: say)
+        let buildDirectory = try buildDirectory(for: source)
+        let lock = try BuildLock(directory: buildDirectory, say: say)
+        defer { lock.release() }
+        let tree = request.inPlace
+            ? try PatchedTree.inPlace(source: source, patches: patches, say: say)
+            : try await PatchedTree.prepare(source: source, patches: patches, buildDirectory: buildDirectory, control: control, say: say)
+        let output = buildDirectory + "/out"
+        try? FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: buildDirectory + "/build.log")
+        let make = KernelMake(tree: tree.path, output: output, jobs: request.jobs, architecture: request.architecture,
+                              compiler: request.compiler, logPath: buildDirectory + "/build.log")
+        let configPath = output + "/.config"
+        switch request.base {
+        case .file(let path):
+            do {
+                try? FileManager.default.removeItem(atPath: configPath)
+                try FileManager.default.copyItem(atPath: path, toPath: configPath)
+            } catch {
+                throw .badConfigInput(path: path, reason: "cannot be read (\(error))")
+            }
+        default:
+            say("configuring: make \(request.base)")
+            try await make.run(["\(request.base)"], control: control)
+        }
+        let base = try parseConfig(at: configPath, origin: request.base.description)
+        let merged = ConfigMerge.merge(base: base, fragments: fragments)
+        // Overriding the base is what fragments are for; one fragment overriding another is worth a note.
+        let requested = ConfigMerge.merge(base: KernelConfiguration(origin: "fragments"), fragments: fragments)
+        for override in requested.overrides { say(override.description) }
+        do {
+            try merged.merged.rendered.write(toFile: configPath, atomically: true, encoding: .utf8)
+        } catch {
+            throw .io(what: "cannot write", path: configPath, reason: "\(error)")
+        }
+        try await make.run(["olddefconfig"], control: control)
+        let final = try parseConfig(at: configPath, origin: configPath)
+        let mismatches = ConfigVerification.check(requested: requested.merged, final: final)
+        if !mismatches.isEmpty {
+            let database = try kconfig(tree: tree.path)
+            throw .configRejected(mismatches.map { database.explain($0.symbol, wanted: $0.requested, in: final) }, configPath: configPath)
+        }
+        return Configured(
+            source: SourceDescription(path: source.origin, identity: source.identity), tree: tree.path, outputDirectory: output,
+            buildDirectory: buildDirectory, finalConfig: final, sourceTree: source, patchedTree: tree,
+            configureSeconds: (ContinuousClock.now - started).seconds)
+    }
+
+    /// Why each of `symbols` (`CONFIG_X` or `CONFIG_X=value`; `y` if no value) has the value it has in this build's
+    /// configuration, from the Kconfig files of its tree.
+    public func explain(_ symbols: [String]) async throws(KernelBuildError) -> [Explanation] {
+        let configured = try await configure()
+        let database = try kconfig(tree: configured.tree)
+        return symbols.map { text in
+            let parts = text.split(separator: "=", maxSplits: 1)
+            let wanted = parts.count == 2 ? ConfigValue(parsing: String(parts[1])) ?? .yes : .yes
+            return database.explain(String(parts[0]), wanted: wanted, in: configured.finalConfig)
+        }
+    }
+
+    // MARK: Inputs
+
+    /// The series' patches, then the extra ones.
+    func patches() throws(KernelBuildError) -> [PatchApplier.Patch] {
+        var result: [PatchApplier.Patch] = []
+        if let series = request.series {
+            guard let text = try? String(contentsOfFile: series, encoding: .utf8) else {
+                throw .badConfigInput(path: series, reason: "the patch series cannot be read; fix the path or pass --no-patches")
+            }
+            do {
+                result = try PatchApplier.patches(in: PatchSeries(parsing: text, source: series), seriesFile: series)
+            } catch {
+                throw .source(error)
+            }
+        }
+        for path in request.extraPatches {
+            guard FileManager.default.fileExists(atPath: path) else { throw .badConfigInput(path: path, reason: "the patch does not exist") }
+            result.append(PatchApplier.Patch(path: path))
+        }
+        return result
+    }
+
+    func fragmentHashes() throws(KernelBuildError) -> [(path: String, sha256: String)] {
+        try request.fragments.map { (path) throws(KernelBuildError) -> (path: String, sha256: String) in
+            guard let sha = SHA256.hex(ofFileAt: path) else { throw .badConfigInput(path: path, reason: "the fragment cannot be read") }
+            return (path, sha)
+        }
+    }
+
+    func baseHash() throws(KernelBuildError) -> String? {
+        guard case .file(let path) = request.base else { return nil }
+        guard let sha = SHA256.hex(ofFileAt: path) else { throw .badConfigInput(path: path, reason: "the base config cannot be read") }
+        return sha
+    }
+
+    /// Everything that decides the kernel, hashed, without touching the tree.
+    func inputKey(sourceIdentity: String) async throws(KernelBuildError) -> String {
+        let parts = [
+            KernelManifest.currentFormat, sourceIdentity, request.inPlace ? "in-place" : "copy", PatchedTree.digest(try patches()),
+            request.base.description, try baseHash() ?? "", try fragmentHashes().map { $0.sha256 }.joined(separator: ","),
+            try await compilerVersion(), request.architecture,
+        ]
+        return SHA256.hex(of: parts.joined(separator: "\n"))
+    }
+
+    func compilerVersion() async throws(KernelBuildError) -> String {
+        let output = try await ChildProcess(executable: request.compiler, arguments: ["--version"]).check(control: control, step: "asking the compiler's version")
+        return output.split(separator: "\n").first.map(String.init) ?? request.compiler
+    }
+
+    // MARK: Helpers
+
+    /// One build directory per source, series, patches and config inputs (by path, so edits rebuild incrementally).
+    private func buildDirectory(for source: SourceTree) throws(KernelBuildError) -> String {
+        let sourceKey = source.kind == .tarball ? source.identity : URL(fileURLWithPath: source.origin).standardizedFileURL.path
+        let parts = [sourceKey, request.inPlace ? "in-place" : "copy", request.series ?? "", request.extraPatches.joined(separator: ","),
+                     request.base.description, request.fragments.joined(separator: ","), request.architecture]
+        let directory = request.kernelCache + "/build/" + String(SHA256.hex(of: parts.joined(separator: "\n")).prefix(24))
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .io(what: "cannot create the build directory", path: directory, reason: "\(error)")
+        }
+        return directory
+    }
+
+    private func make(_ configured: Configured) -> KernelMake {
+        KernelMake(tree: configured.tree, output: configured.outputDirectory, jobs: request.jobs, architecture: request.architecture,
+                   compiler: request.compiler, logPath: configured.logPath)
+    }
+
+    private func loadFragments() throws(KernelBuildError) -> [KernelConfiguration] {
+        try request.fragments.map { (path) throws(KernelBuildError) -> KernelConfiguration in try parseConfig(at: path, origin: path) }
+    }
+
+    private func parseConfig(at path: String, origin: String) throws(KernelBuildError) -> KernelConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .badConfigInput(path: path, reason: "cannot be read")
+        }
+        do {
+            return try KernelConfiguration(parsing: text, origin: origin)
+        } catch {
+            throw .badConfigInput(path: path, reason: "\(error)")
+        }
+    }
+
+    private func kconfig(tree: String) throws(KernelBuildError) -> KconfigDatabase {
+        do {
+            return try KconfigDatabase(tree: URL(fileURLWithPath: tree), architecture: "x86")
+        } catch {
+            throw .badConfigInput(path: tree + "/Kconfig", reason: "cannot be parsed to explain the config: \(error)")
+        }
+    }
+
+    private func manifestPatches(_ state: PatchedTree.State) throws(KernelBuildError) -> [KernelManifest.Patch] {
+        try patches().map { patch in
+            KernelManifest.Patch(path: patch.path, sha256: SHA256.hex(ofFileAt: patch.path) ?? "",
+                                 state: state.alreadyApplied.contains(patch.path) ? "already-applied" : "applied")
+        }
+    }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+}

@@ -1,0 +1,69 @@
+import TOMLKit
+
+/// Typed reads from a TOML table whose errors name the file, the section and the key.
+struct TableReader {
+    var path: String
+
+    func requireOnly(_ known: [String], in table: TOMLTable, section: String?) throws(ProjectFileError) {
+        for key in table.keys where !known.contains(key) {
+            let place = section.map { "in [\($0)]" } ?? "at the top level"
+            throw ProjectFileError(path: path, message: "unknown \(section == nil ? "section" : "key") '\(key)' \(place); "
+                + "known: \(known.joined(separator: ", "))")
+        }
+    }
+
+    func table(_ key: String, in table: TOMLTable) throws(ProjectFileError) -> TOMLTable? {
+        guard let value = table[key] else { return nil }
+        guard let result = value.table else { throw mistyped(key, section: nil, expected: "a table [\(key)]") }
+        return result
+    }
+
+    func string(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let result = value.string else { throw mistyped(key, section: section, expected: "a string") }
+        return result
+    }
+
+    func path(_ key: String, in table: TOMLTable, section: String, relativeTo directory: String) throws(ProjectFileError) -> String? {
+        try string(key, in: table, section: section).map { ProjectFile.resolve($0, relativeTo: directory) }
+    }
+
+    func strings(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> [String]? {
+        guard let value = table[key] else { return nil }
+        guard let array = value.array else { throw mistyped(key, section: section, expected: "an array of strings") }
+        var result: [String] = []
+        for element in array {
+            guard let text = element.string else { throw mistyped(key, section: section, expected: "an array of strings") }
+            result.append(text)
+        }
+        return result
+    }
+
+    func integer(_ key: String, in table: TOMLTable, section: String, range: ClosedRange<Int>) throws(ProjectFileError) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let result = value.int, range.contains(result) else {
+            throw mistyped(key, section: section, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return result
+    }
+
+    func number(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> Double? {
+        guard let value = table[key] else { return nil }
+        guard let result = value.double ?? value.int.map(Double.init), result > 0 else {
+            throw mistyped(key, section: section, expected: "a positive number")
+        }
+        return result
+    }
+
+    func choice(_ key: String, _ choices: [String], in table: TOMLTable, section: String) throws(ProjectFileError) -> String? {
+        guard let value = try string(key, in: table, section: section) else { return nil }
+        guard choices.contains(value) else {
+            throw ProjectFileError(path: path, message: "[\(section)] \(key) = \"\(value)\": expected one of \(choices.joined(separator: ", "))")
+        }
+        return value
+    }
+
+    private func mistyped(_ key: String, section: String?, expected: String) -> ProjectFileError {
+        ProjectFileError(path: path, message: (section.map { "[\($0)] " } ?? "") + "\(key) must be \(expected)")
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+@testable import ProjectFile
+import Testing
+
+@Suite struct ProjectFileTests {
+    @Test func everyKeyIsReadAndRelativePathsAreAnchoredAtTheFile() throws {
+        let text = """
+            [kernel]
+            source = "/usr/src/linux-source-6.1.tar.xz"
+            base = "tinyconfig"
+            fragments = ["kernel-config/sandbox.config", "../shared/extra.config"]
+            series = "patches/series"
+            jobs = 4
+
+            [sandbox]
+            kernel = "built"
+            accel = "tcg"
+            machine = "microvm"
+            memory = 256
+            cpus = 2
+            timeout = 90
+            append = ["quiet", "loglevel=3"]
+            """
+        let project = try ProjectFile(parsing: text, path: "/work/app/ksand.toml")
+        #expect(project.kernel.source == "/usr/src/linux-source-6.1.tar.xz")
+        #expect(project.kernel.base == "tinyconfig")
+        #expect(project.kernel.fragments == ["/work/app/kernel-config/sandbox.config", "/work/shared/extra.config"])
+        #expect(project.kernel.series == "/work/app/patches/series")
+        #expect(project.kernel.jobs == 4)
+        #expect(project.sandbox == .init(kernel: "built", accel: "tcg", machine: "microvm", memory: 256, cpus: 2, timeout: 90, append: ["quiet", "loglevel=3"]))
+    }
+
+    @Test func aBaseFileIsAPathAndAnEmptySeriesMeansNoPatches() throws {
+        let project = try ProjectFile(parsing: "[kernel]\nbase = \"configs/base.config\"\nseries = \"\"\n", path: "/p/ksand.toml")
+        #expect(project.kernel.base == "/p/configs/base.config")
+        #expect(project.kernel.series == "")
+        #expect(project.sandbox.kernel == nil)
+    }
+
+    @Test func aTypoIsNamedWithTheKeysThatExist() {
+        #expect(throws: ProjectFileError(path: "/p/ksand.toml", message: "unknown key 'fragment' in [kernel]; known: source, base, fragments, series, jobs")) {
+            try ProjectFile(parsing: "[kernel]\nfragment = [\"a.config\"]\n", path: "/p/ksand.toml")
+        }
+        #expect(throws: ProjectFileError(path: "/p/ksand.toml", message: "unknown section 'budget' at the top level; known: kernel, sandbox")) {
+            try ProjectFile(parsing: "[budget]\nboot = 3\n", path: "/p/ksand.toml")
+        }
+    }
+
+    @Test func aWrongTypeOrValueSaysWhatIsExpected() {
+        #expect(throws: ProjectFileError(path: "f", message: "[kernel] fragments must be an array of strings")) {
+            try ProjectFile(parsing: "[kernel]\nfragments = \"a.config\"\n", path: "f")
+        }
+        #expect(throws: ProjectFileError(path: "f", message: "[sandbox] machine = \"pc\": expected one of auto, q35, microvm")) {
+            try ProjectFile(parsing: "[sandbox]\nmachine = \"pc\"\n", path: "f")
+        }
+        #expect(throws: ProjectFileError(path: "f", message: "[sandbox] cpus must be an integer from 1 to 256")) {
+            try ProjectFile(parsing: "[sandbox]\ncpus = 0\n", path: "f")
+        }
+    }
+
+    @Test func aSyntaxErrorNamesTheLine() {
+        do {
+            _ = try ProjectFile(parsing: "[kernel]\nbase = tinyconfig\n", path: "/p/ksand.toml")
+            Issue.record("expected a parse error")
+        } catch {
+            #expect(error.description.hasPrefix("/p/ksand.toml: "))
+            #expect(error.description.contains("line 2"), "\(error)")
+        }
+    }
+
+    @Test func theNearestProjectFileIsFoundFromASubdirectory() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-project-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/src/deep", withIntermediateDirectories: true)
+        try "[kernel]\n".write(toFile: root + "/ksand.toml", atomically: true, encoding: .utf8)
+        #expect(ProjectFile.find(from: root + "/src/deep") == root + "/ksand.toml")
+        #expect(ProjectFile.find(from: "/proc/self") == nil)
+    }
+
+    @Test func theRepositorysOwnProjectFileParses() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let project = try ProjectFile(contentsOf: repository + "/ksand.toml")
+        #expect(project.kernel.fragments == [repository + "/kernel-config/sandbox.config"])
+        #expect(project.kernel.series == repository + "/patches/series")
+    }
+}
