@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "ksand",
             dependencies: [
-                "Sandbox", "KernelBuild", "ProjectFile",
+                "Sandbox", "KernelBuild", "KernelConfig", "ProjectFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

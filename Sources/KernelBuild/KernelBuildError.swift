@@ -17,7 +17,7 @@ public enum KernelBuildError: Error, CustomStringConvertible {
     /// The build was interrupted; nothing was added to the cache.
     case interrupted(step: String)
     /// No cached kernel matches the current inputs (for `--kernel built`).
-    case notBuilt(inputKey: String)
+    case notBuilt(project: String?)
     /// A cache file could not be written.
     case io(what: String, path: String, reason: String)
 
@@ -40,9 +40,9 @@ public enum KernelBuildError: Error, CustomStringConvertible {
                 + tail.map { "  | " + $0 }.joined(separator: "\n") + "\nfull log: \(logPath)"
         case .interrupted(let step):
             return "interrupted while \(step); the cache was left without a partial kernel"
-        case .notBuilt(let inputKey):
-            return "no built kernel matches the current sources, patches and config (inputs \(inputKey.prefix(12))); "
-                + "run `ksand kernel build` first"
+        case .notBuilt(let project):
+            return "no built kernel matches the current kernel source, patches and config"
+                + (project.map { " of \($0)" } ?? "") + "; run `ksand kernel build` first"
         case .io(let what, let path, let reason):
             return "\(what) \(path): \(reason)"
         }

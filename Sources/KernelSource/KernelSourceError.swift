@@ -19,7 +19,7 @@ public enum KernelSourceError: Error, CustomStringConvertible, Equatable {
         case .doesNotApply(let patch, let file, let hunk, let detail):
             var where_ = ""
             if let file { where_ += " to \(file)" }
-            if let hunk { where_ += " at hunk \(hunk)" }
+            if let hunk { where_ += " (hunk \(hunk))" }
             return "patch \(patch) does not apply\(where_): \(detail). The source tree was left unchanged; "
                 + "rebase the patch onto this kernel version or drop it from the series"
         case .sourceMissing(let path):

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KernelBuild
+import KernelConfig
 import Sandbox
 
 struct KernelCommand: AsyncParsableCommand {
@@ -90,7 +91,7 @@ struct KernelConfigCommand: AsyncParsableCommand {
                 report("every requested symbol survived; \(configured.finalConfig.settings.filter { $0.value != .no }.count) symbols set")
                 print(configured.configPath)
             } else {
-                for explanation in try await builder.explain(explain) { print(explanation.description) }
+                for explanation in try await builder.explain(explain) { print(Self.answer(explanation)) }
             }
         } catch let error as KernelBuildError {
             report("error: \(error)")
@@ -102,6 +103,21 @@ struct KernelConfigCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         _ = trap
+    }
+
+    /// The explanation, phrased as the answer to "why does this symbol have this value, and how do I change it".
+    static func answer(_ explanation: Explanation) -> String {
+        let wanted = "CONFIG_\(explanation.symbol)=\(explanation.requested)"
+        switch explanation.reason {
+        case .satisfied:
+            return "\(wanted): the configuration has this value"
+        case .unexplained:
+            let now = explanation.actual == .no ? "is not set" : "is \(explanation.actual)"
+            return "CONFIG_\(explanation.symbol) \(now): its dependencies allow \(explanation.requested) and it has a prompt, "
+                + "so a fragment line \(wanted) sets it"
+        default:
+            return explanation.description
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BootTimeline
 import Foundation
+import KernelBuild
+import ProjectFile
 import Sandbox
 
 extension SandboxSpec.AcceleratorChoice: ExpressibleByArgument {}
@@ -17,11 +19,14 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "bzImage to boot (default: the newest /boot/vmlinuz-*).") var kernel: String?
-    @Option(help: "Accelerator: auto (KVM if it can boot the kernel, else TCG), kvm or tcg.") var accel: SandboxSpec.AcceleratorChoice = .auto
-    @Option(help: "Machine type: auto (microvm when the kernel has virtio-mmio), q35 or microvm.") var machine: SandboxSpec.MachineChoice = .auto
-    @Option(help: "Guest memory in MiB.") var memory: Int = 512
-    @Option(help: "Guest CPUs.") var cpus: Int = 1
+    @Option(help: ArgumentHelp(
+        "bzImage to boot, or `built`: the kernel `ksand kernel build` made from the project's current inputs "
+            + "(default: the project's [sandbox] kernel, else the newest /boot/vmlinuz-*).", valueName: "PATH|built")) var kernel: String?
+    @Option(help: ArgumentHelp("Project file (default: the nearest ksand.toml); its [sandbox] section gives defaults.", valueName: "FILE")) var project: String?
+    @Option(help: "Accelerator: auto (KVM if it can boot the kernel, else TCG), kvm or tcg.") var accel: SandboxSpec.AcceleratorChoice?
+    @Option(help: "Machine type: auto (microvm when the kernel has virtio-mmio), q35 or microvm.") var machine: SandboxSpec.MachineChoice?
+    @Option(help: "Guest memory in MiB (default 512).") var memory: Int?
+    @Option(help: "Guest CPUs (default 1).") var cpus: Int?
     @Option(help: "Stop the sandbox after this many seconds (exit status 124).") var timeout: Double?
     @Option(name: .customLong("env"), help: ArgumentHelp("Set a variable in the command's environment.", valueName: "K=V")) var environment: [String] = []
     @Option(help: "Working directory inside the sandbox (default: the current one).") var cwd: String?
@@ -56,11 +61,25 @@ struct RunCommand: AsyncParsableCommand {
             env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         let identity = user.flatMap(parseUser)
+        let projectFile: ProjectFile?
+        let kernelPath: String?
+        do {
+            projectFile = try project.map { try ProjectFile(contentsOf: absolute($0)) }
+                ?? ProjectFile.find(from: FileManager.default.currentDirectoryPath).map { try ProjectFile(contentsOf: $0) }
+            kernelPath = try await resolveKernel(kernel ?? projectFile?.sandbox.kernel, project: projectFile)
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
+        let defaults = projectFile?.sandbox
         let spec = SandboxSpec(
-            kernel: kernel, command: command, environment: env, workingDirectory: cwd, uid: identity?.0,
+            kernel: kernelPath, command: command, environment: env, workingDirectory: cwd, uid: identity?.0,
             gid: identity?.1, overlays: (noDefaultOverlays ? [] : ["/tmp", "/home"]) + overlay, tmpfs: tmpfs,
-            readWrite: rw.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, memoryMiB: memory, cpus: cpus,
-            accelerator: accel, machine: machine, timeout: timeout, kernelArguments: kernelArguments,
+            readWrite: rw.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, memoryMiB: memory ?? defaults?.memory ?? 512,
+            cpus: cpus ?? defaults?.cpus ?? 1,
+            accelerator: accel ?? defaults?.accel.flatMap(SandboxSpec.AcceleratorChoice.init(rawValue:)) ?? .auto,
+            machine: machine ?? defaults?.machine.flatMap(SandboxSpec.MachineChoice.init(rawValue:)) ?? .auto,
+            timeout: timeout ?? defaults?.timeout, kernelArguments: (defaults?.append ?? []) + kernelArguments,
             directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin)
         let control = RunControl()
         let trap = SignalTrap { _ in control.interrupt() }
@@ -106,6 +125,16 @@ struct RunCommand: AsyncParsableCommand {
         case .interrupted: report("interrupted; \(result.stopReport.map(\.description) ?? "the VM was stopped")")
         }
         if timeline { report("timeline (\(result.accelerator.rawValue)):\n" + TimelineTable.render(result.timeline)) }
+    }
+
+    /// A bzImage path as given, or for `built` the cached kernel of the project's current kernel inputs.
+    private func resolveKernel(_ choice: String?, project: ProjectFile?) async throws -> String? {
+        guard choice == "built" else { return choice }
+        let request = try KernelInputOptions.parse([]).request(project: project)
+        guard let artifact = try await KernelBuilder(request: request).cachedArtifact() else {
+            throw KernelBuildError.notBuilt(project: project?.path)
+        }
+        return artifact.bzImage
     }
 
     private func parseUser(_ text: String) -> (UInt32, UInt32)? {

@@ -24,14 +24,24 @@ struct KsandProcess {
 
     static var binary: String { productsDirectory + "/ksand" }
 
+    /// The repository's root, where ksand.toml names the default sandbox kernel's inputs.
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
     /// A unique kernel argument that marks this run's QEMU in the process table.
     static func marker() -> String { "ksand.test=\(UUID().uuidString.prefix(8))" }
 
     /// Runs `ksand ARGS`, feeding `stdin` (or /dev/null), with a hard limit so a hang fails the test.
-    static func run(_ arguments: [String], stdin: FileHandle? = nil, limit: Double = 120, duringRun: ((Process) -> Void)? = nil) throws -> Result {
+    static func run(
+        _ arguments: [String], stdin: FileHandle? = nil, limit: Double = 120, environment: [String: String] = [:],
+        directory: String? = nil, duringRun: ((Process) -> Void)? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// Real VM boots of the host kernel under TCG, one at a time (two cores; parallel boots would only be slower).
-@Suite(.serialized) struct RunCommandTests {
+extension SerializedIntegrationTests {
+/// Real VM boots of the host kernel under TCG.
+@Suite struct RunCommandTests {
     /// `ksand run` with TCG (KVM is probed in its own test) and a marker to find its QEMU afterwards.
     func run(_ command: [String], options: [String] = [], stdin: FileHandle? = nil, limit: Double = 120,
              duringRun: ((Process) -> Void)? = nil) throws -> (KsandProcess.Result, marker: String) {
@@ -140,4 +141,5 @@ import Testing
         if let warning = warnings.first { #expect(warning.contains("TCG") && warning.contains("--accel tcg")) }
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
     }
+}
 }
