@@ -226,11 +226,13 @@ public struct KernelBuilder: Sendable {
 
     // MARK: Helpers
 
-    /// One build directory per source, series, patches and config inputs (by path, so edits rebuild incrementally).
+    /// One build directory per source and config inputs (by path, so edits rebuild incrementally). The patches are
+    /// not part of it: switching series, adding a patch or building with `--no-patches` renews only the files the
+    /// patches touch, so make recompiles those objects instead of the whole kernel.
     private func buildDirectory(for source: SourceTree) throws(KernelBuildError) -> String {
         let sourceKey = source.kind == .tarball ? source.identity : URL(fileURLWithPath: source.origin).standardizedFileURL.path
-        let parts = [sourceKey, request.inPlace ? "in-place" : "copy", request.series ?? "", request.extraPatches.joined(separator: ","),
-                     request.base.description, request.fragments.joined(separator: ","), request.architecture]
+        let parts = [sourceKey, request.inPlace ? "in-place" : "copy", request.base.description, request.fragments.joined(separator: ","),
+                     request.architecture]
         let directory = request.kernelCache + "/build/" + String(SHA256.hex(of: parts.joined(separator: "\n")).prefix(24))
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

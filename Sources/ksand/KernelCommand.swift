@@ -19,8 +19,8 @@ struct KernelBuildCommand: AsyncParsableCommand {
         discussion: """
             The source is extracted once into ksand's cache and never changed; the patches are applied to a linked copy
             (all or nothing); the base config is merged with the fragments and `make olddefconfig` run; every symbol a
-            fragment asked for must survive, or the build stops and says why. One build directory per source, series
-            and config is kept, so a changed patch recompiles only what it touches. The kernel is stored by content
+            fragment asked for must survive, or the build stops and says why. One build directory per source and config
+            is kept, so a changed, added or dropped patch recompiles only what it touches. The kernel is stored by content
             (source, patches, final .config, compiler) with a manifest.json; an unchanged re-run runs no make.
             """
     )
