@@ -58,8 +58,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // ksand.toml: the project's kernel inputs and sandbox defaults.
-        .target(name: "ProjectFile", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // ksand.toml and suites/*.toml: the project's kernel inputs, sandbox defaults, budgets and declared tests.
+        .target(name: "ProjectFile", dependencies: ["BootTimeline", .product(name: "TOMLKit", package: "TOMLKit")]),
         // SandboxSpec, kernel discovery, accelerator probe, the QEMU backend, the command channel and the reaper.
         .target(
             name: "Sandbox",
@@ -70,11 +70,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
+        .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol"]),
         // The thin command-line interface.
         .executableTarget(
             name: "ksand",
             dependencies: [
-                "Sandbox", "KernelBuild", "KernelConfig", "ProjectFile",
+                "Sandbox", "KernelBuild", "KernelConfig", "ProjectFile", "Suites",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),
     ]
 )

@@ -10,6 +10,7 @@ packages=(
   pkg-config           # finds libarchive for SwiftPM
   cpio zstd            # tests read the archives back with the standard tools
   python3              # tests parse reports with Python's standard library
+  python3-junitparser  # a real JUnit consumer reads `ksand test --junit` in the tests
   linux-source-6.1     # the default kernel source ksand builds the sandbox kernel from
   gcc make bc flex bison libelf-dev libssl-dev xz-utils  # what the kernel build needs
   git                  # applies the patch series (git apply, all or nothing)

@@ -1,3 +1,4 @@
+@_exported import BootTimeline
 import Foundation
 import TOMLKit
 
@@ -19,6 +20,15 @@ import TOMLKit
 /// cpus = 1
 /// timeout = 120
 /// append = ["quiet"]
+///
+/// [budgets.tcg]                                  # what `ksand test` enforces, per accelerator
+/// boot = "2.5s"                                  # vmm + kernel + init
+/// shutdown = "300ms"                             # shutdown + teardown
+/// [budgets.kvm]
+/// boot = "400ms"
+///
+/// [test]
+/// suites = "suites"                              # where `ksand test` finds *.toml suites
 /// ```
 ///
 /// An unknown section or key is an error naming it, so a typo never goes unnoticed.
@@ -49,6 +59,10 @@ public struct ProjectFile: Equatable, Sendable {
     public var path: String
     public var kernel = Kernel()
     public var sandbox = SandboxDefaults()
+    /// Budgets by accelerator (`tcg`, `kvm`).
+    public var budgets: [String: Budget] = [:]
+    /// The directory of suite files `ksand test` runs by default.
+    public var suites: String?
 
     /// The directory relative paths are resolved against.
     public var directory: String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
@@ -56,16 +70,9 @@ public struct ProjectFile: Equatable, Sendable {
     /// Parses the text of a project file; `path` names it in errors and anchors relative paths.
     public init(parsing text: String, path: String) throws(ProjectFileError) {
         self.path = path
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ProjectFileError(path: path, message: "\(error.description) (line \(error.source.begin.line), column \(error.source.begin.column))")
-        } catch {
-            throw ProjectFileError(path: path, message: "\(error)")
-        }
+        let table = try TOMLText.parse(text, path: path)
         let reader = TableReader(path: path)
-        try reader.requireOnly(["kernel", "sandbox"], in: table, section: nil)
+        try reader.requireOnly(["kernel", "sandbox", "budgets", "test"], in: table, section: nil)
         if let kernelTable = try reader.table("kernel", in: table) {
             try reader.requireOnly(["source", "base", "fragments", "series", "jobs"], in: kernelTable, section: "kernel")
             kernel.source = try reader.path("source", in: kernelTable, section: "kernel", relativeTo: directory)
@@ -84,6 +91,11 @@ public struct ProjectFile: Equatable, Sendable {
             sandbox.cpus = try reader.integer("cpus", in: sandboxTable, section: "sandbox", range: 1...256)
             sandbox.timeout = try reader.number("timeout", in: sandboxTable, section: "sandbox")
             sandbox.append = try reader.strings("append", in: sandboxTable, section: "sandbox")
+        }
+        budgets = try reader.budgets(in: table, section: "budgets")
+        if let testTable = try reader.table("test", in: table) {
+            try reader.requireOnly(["suites"], in: testTable, section: "test")
+            suites = try reader.path("suites", in: testTable, section: "test", relativeTo: directory)
         }
     }
 

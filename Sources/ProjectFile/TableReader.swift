@@ -1,3 +1,4 @@
+import BootTimeline
 import TOMLKit
 
 /// Typed reads from a TOML table whose errors name the file, the section and the key.
@@ -65,5 +66,31 @@ struct TableReader {
 
     private func mistyped(_ key: String, section: String?, expected: String) -> ProjectFileError {
         ProjectFileError(path: path, message: (section.map { "[\($0)] " } ?? "") + "\(key) must be \(expected)")
+    }
+}
+
+extension TableReader {
+    /// `[budgets.tcg]`, `[budgets.kvm]`: per-accelerator limits, each a duration string ("2.5s", "400ms").
+    func budgets(in table: TOMLTable, section: String) throws(ProjectFileError) -> [String: Budget] {
+        guard let budgetsTable = try self.table("budgets", in: table) else { return [:] }
+        try requireOnly(["tcg", "kvm"], in: budgetsTable, section: section)
+        var result: [String: Budget] = [:]
+        for accelerator in ["tcg", "kvm"] {
+            guard let value = budgetsTable[accelerator] else { continue }
+            let name = "\(section).\(accelerator)"
+            guard let limits = value.table else { throw ProjectFileError(path: path, message: "[\(name)] must be a table") }
+            try requireOnly(["boot", "shutdown"], in: limits, section: name)
+            result[accelerator] = Budget(boot: try duration("boot", in: limits, section: name),
+                                         shutdown: try duration("shutdown", in: limits, section: name))
+        }
+        return result
+    }
+
+    func duration(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> Double? {
+        guard let text = try string(key, in: table, section: section) else { return nil }
+        guard let seconds = DurationText.seconds(text) else {
+            throw ProjectFileError(path: path, message: "[\(section)] \(key) = \"\(text)\": expected a duration with a unit, such as \"2.5s\" or \"400ms\"")
+        }
+        return seconds
     }
 }

@@ -2,7 +2,8 @@ import BootTimeline
 import Foundation
 
 extension SandboxResult {
-    /// The result as a JSON document: outcome, exit status, accelerator, phases in seconds, stop report.
+    /// The result as a JSON document: outcome, exit status, accelerator, phases in seconds, the largest console gaps of
+    /// boot and shutdown, stop report.
     public func jsonReport(exitStatus: Int32) -> Data {
         var document: [String: Any] = [
             "exitStatus": Int(exitStatus),
@@ -22,6 +23,12 @@ extension SandboxResult {
         case .interrupted: document["outcome"] = "interrupted"
         }
         if let boot = timeline.boot { document["boot"] = boot }
+        if let shutdown = timeline.shutdownTotal { document["shutdown"] = shutdown }
+        let blame = Blame.compute(lines: consoleLines)
+        let gaps = { (gaps: [ConsoleGap]) in
+            gaps.map { ["seconds": $0.seconds, "at": $0.startsAt, "before": $0.before, "after": $0.after] as [String: Any] }
+        }
+        document["blame"] = ["boot": gaps(blame.boot), "shutdown": gaps(blame.shutdown)]
         if let unaccounted = timeline.unaccounted { document["unaccounted"] = unaccounted }
         if let stop = stopReport {
             document["stop"] = [

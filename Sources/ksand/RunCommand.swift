@@ -42,7 +42,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "QEMU binary.") var qemu: String = "qemu-system-x86_64"
     @Flag(help: "Give the command /dev/null as stdin.") var noStdin = false
     @Flag(help: "Print the boot timeline (phases) to stderr when the run ends.") var timeline = false
-    @Option(help: ArgumentHelp("Write the result (outcome, status, phases) as JSON to this file.", valueName: "PATH")) var json: String?
+    @Flag(help: "Print the largest gaps between kernel messages during boot and shutdown, and with `--append initcall_debug --append ignore_loglevel` the slowest initcalls.") var blame = false
+    @Option(help: ArgumentHelp("Write the result (outcome, status, phases, blame) as JSON to this file.", valueName: "PATH")) var json: String?
     @Flag(name: .shortAndLong, help: "Show what ksand does (stop steps, accelerator, images).") var verbose = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
@@ -85,8 +86,11 @@ struct RunCommand: AsyncParsableCommand {
         let trap = SignalTrap { _ in control.interrupt() }
         let verbose = self.verbose
         let result: SandboxResult
+        var systemMap: String?
         do {
             let prepared = try await SandboxPreparer().prepare(spec)
+            systemMap = [(prepared.kernel.path as NSString).deletingLastPathComponent + "/System.map", "/boot/System.map-\(prepared.kernel.release)"]
+                .first { FileManager.default.isReadableFile(atPath: $0) }
             if let warning = prepared.acceleratorWarning { report("warning: " + warning) }
             if verbose {
                 report("kernel \(prepared.kernel.release) (\(prepared.bootImage)), initramfs \(prepared.initramfs), accelerator \(prepared.accelerator.rawValue), machine \(prepared.machine.rawValue)")
@@ -102,6 +106,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         _ = trap
         describe(result)
+        if blame { printBlame(result, systemMap: systemMap) }
         let status = SandboxExitCode.status(for: result.outcome)
         if let json, !FileManager.default.createFile(atPath: json, contents: result.jsonReport(exitStatus: status)) {
             report("warning: cannot write \(json)")
@@ -125,6 +130,24 @@ struct RunCommand: AsyncParsableCommand {
         case .interrupted: report("interrupted; \(result.stopReport.map(\.description) ?? "the VM was stopped")")
         }
         if timeline { report("timeline (\(result.accelerator.rawValue)):\n" + TimelineTable.render(result.timeline)) }
+    }
+
+    private func printBlame(_ result: SandboxResult, systemMap: String?) {
+        let blame = Blame.compute(lines: result.consoleLines)
+        let show = { (title: String, gaps: [ConsoleGap]) in
+            report("largest \(title) gaps (kernel clock):" + (gaps.isEmpty ? " none measured" : ""))
+            for gap in gaps { FileHandle.standardError.write(Data(("  " + gap.blameLine + "\n").utf8)) }
+        }
+        show("boot", blame.boot)
+        show("shutdown", blame.shutdown)
+        let symbols = systemMap.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }.map(SymbolMap.init(systemMap:))
+        let initcalls = InitcallDuration.slowest(in: result.consoleLines, top: 10, symbols: symbols)
+        if !initcalls.isEmpty {
+            report("slowest initcalls:")
+            for call in initcalls {
+                FileHandle.standardError.write(Data("  \(DurationText.milliseconds(call.seconds).padding(toLength: 9, withPad: " ", startingAt: 0)) \(call.name)\n".utf8))
+            }
+        }
     }
 
     /// A bzImage path as given, or for `built` the cached kernel of the project's current kernel inputs.

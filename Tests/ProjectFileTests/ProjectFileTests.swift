@@ -20,8 +20,19 @@ import Testing
             cpus = 2
             timeout = 90
             append = ["quiet", "loglevel=3"]
+
+            [budgets.tcg]
+            boot = "2.5s"
+            shutdown = "300ms"
+            [budgets.kvm]
+            boot = "400ms"
+
+            [test]
+            suites = "checks"
             """
         let project = try ProjectFile(parsing: text, path: "/work/app/ksand.toml")
+        #expect(project.budgets == ["tcg": Budget(boot: 2.5, shutdown: 0.3), "kvm": Budget(boot: 0.4)])
+        #expect(project.suites == "/work/app/checks")
         #expect(project.kernel.source == "/usr/src/linux-source-6.1.tar.xz")
         #expect(project.kernel.base == "tinyconfig")
         #expect(project.kernel.fragments == ["/work/app/kernel-config/sandbox.config", "/work/shared/extra.config"])
@@ -41,7 +52,7 @@ import Testing
         #expect(throws: ProjectFileError(path: "/p/ksand.toml", message: "unknown key 'fragment' in [kernel]; known: source, base, fragments, series, jobs")) {
             try ProjectFile(parsing: "[kernel]\nfragment = [\"a.config\"]\n", path: "/p/ksand.toml")
         }
-        #expect(throws: ProjectFileError(path: "/p/ksand.toml", message: "unknown section 'budget' at the top level; known: kernel, sandbox")) {
+        #expect(throws: ProjectFileError(path: "/p/ksand.toml", message: "unknown section 'budget' at the top level; known: kernel, sandbox, budgets, test")) {
             try ProjectFile(parsing: "[budget]\nboot = 3\n", path: "/p/ksand.toml")
         }
     }

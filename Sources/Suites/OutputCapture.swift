@@ -1,0 +1,57 @@
+import Foundation
+import Glibc
+
+/// Files that receive a run's stdout and stderr, read back once the sandbox is gone. Files, not pipes: a
+/// command that writes megabytes never blocks on a reader.
+struct OutputCapture {
+    let directory: String
+    let stdout: Int32
+    let stderr: Int32
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/ksand-test-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw CaptureError(reason: String(cString: strerror(errno))) }
+        directory = String(cString: made)
+        stdout = open(directory + "/stdout", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        stderr = open(directory + "/stderr", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard stdout >= 0, stderr >= 0 else { throw CaptureError(reason: String(cString: strerror(errno))) }
+    }
+
+    func read() -> (String, String) {
+        let text = { (name: String) in
+            String(decoding: FileManager.default.contents(atPath: directory + "/" + name) ?? Data(), as: UTF8.self)
+        }
+        return (text("stdout"), text("stderr"))
+    }
+
+    func remove() {
+        close(stdout)
+        close(stderr)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    struct CaptureError: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { "cannot create files for the test's output: \(reason)" }
+    }
+}
+
+/// A `host-after` step: a shell command run on the host once the sandbox is gone.
+enum HostStep {
+    /// nil when the step exited 0; otherwise its status and output.
+    static func run(_ command: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return "cannot run /bin/sh: \(error)" }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus != 0 else { return nil }
+        let shown = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return "status \(process.terminationStatus)" + (shown.isEmpty ? "" : ": \(shown.prefix(300))")
+    }
+}

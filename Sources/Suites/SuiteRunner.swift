@@ -1,0 +1,144 @@
+import Foundation
+import ProjectFile
+import Sandbox
+import SandboxProtocol
+
+/// Runs a ``TestPlan``: each run of each test boots a fresh sandbox; up to `jobs` tests run at once.
+public final class SuiteRunner: @unchecked Sendable {
+    public enum Event: Sendable {
+        case warning(String)
+        case finished(TestResult)
+    }
+
+    public let plan: TestPlan
+    public let jobs: Int
+    /// Where to keep each run's console log (`<suite>/<test>[.<run>].log`, host-timestamped); nil keeps none.
+    public let logDirectory: String?
+    public let preparer: SandboxPreparer
+
+    private let lock = NSLock()
+    private var activeControls: [ObjectIdentifier: RunControl] = [:]
+    private var interrupted = false
+    private var warned: Set<String> = []
+
+    public init(plan: TestPlan, jobs: Int = 1, logDirectory: String? = nil, preparer: SandboxPreparer = SandboxPreparer()) {
+        self.plan = plan
+        self.jobs = max(1, jobs)
+        self.logDirectory = logDirectory
+        self.preparer = preparer
+    }
+
+    /// Stops every running sandbox (through the reaper, as Ctrl-C does) and starts no more.
+    public func interrupt() {
+        let controls = lock.withLock { () -> [RunControl] in
+            interrupted = true
+            return Array(activeControls.values)
+        }
+        for control in controls { control.interrupt() }
+    }
+
+    public var wasInterrupted: Bool { lock.withLock { interrupted } }
+
+    /// Runs every test; results come back in plan order. `onEvent` hears each result as it finishes.
+    public func run(onEvent: @escaping @Sendable (Event) -> Void) async -> SuiteReport {
+        let started = ContinuousClock.now
+        let items = plan.items
+        var results = [TestResult?](repeating: nil, count: items.count)
+        await withTaskGroup(of: (Int, TestResult?).self) { group in
+            var next = 0
+            func schedule() {
+                guard next < items.count else { return }
+                let index = next
+                next += 1
+                group.addTask { [self] in
+                    guard !wasInterrupted else { return (index, nil) }
+                    let result = await runTest(items[index], onEvent: onEvent)
+                    onEvent(.finished(result))
+                    return (index, result)
+                }
+            }
+            for _ in 0..<min(jobs, items.count) { schedule() }
+            for await (index, result) in group {
+                results[index] = result
+                schedule()
+            }
+        }
+        return SuiteReport(results: results.compactMap { $0 }, seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    func runTest(_ item: TestPlan.Item, onEvent: @Sendable (Event) -> Void) async -> TestResult {
+        let started = ContinuousClock.now
+        var runs: [TestRun] = []
+        for number in 1...plan.repeats {
+            if wasInterrupted { break }
+            do {
+                runs.append(try await runOnce(item, number: number, onEvent: onEvent))
+            } catch {
+                return TestResult(item: item, runs: runs, setupError: "cannot start the sandbox: \(error)",
+                                  seconds: (ContinuousClock.now - started).seconds)
+            }
+        }
+        return TestResult(item: item, runs: runs, seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    private func runOnce(_ item: TestPlan.Item, number: Int, onEvent: @Sendable (Event) -> Void) async throws -> TestRun {
+        let prepared = try await preparer.prepare(item.spec)
+        if let warning = prepared.acceleratorWarning {
+            let first = lock.withLock { warned.insert(warning).inserted }
+            if first { onEvent(.warning(warning)) }
+        }
+        let capture = try OutputCapture()
+        defer { capture.remove() }
+        let control = RunControl()
+        let key = ObjectIdentifier(control)
+        let alreadyInterrupted = lock.withLock { () -> Bool in
+            activeControls[key] = control
+            return interrupted
+        }
+        if alreadyInterrupted { control.interrupt() }
+        defer { _ = lock.withLock { activeControls.removeValue(forKey: key) } }
+        let runner = SandboxRunner(
+            io: SandboxIO(stdin: nil, stdout: capture.stdout, stderr: capture.stderr),
+            consoleLog: try consoleLogPath(item, number: number), timestampConsoleLog: true, control: control)
+        let result = try await runner.run(prepared)
+        let (stdout, stderr) = capture.read()
+        return judge(item, result: result, stdout: stdout, stderr: stderr)
+    }
+
+    func judge(_ item: TestPlan.Item, result: SandboxResult, stdout: String, stderr: String) -> TestRun {
+        var problems: [String] = []
+        var status: Int32?
+        let tail = result.consoleTail.suffix(5).map { "  | " + $0 }.joined(separator: "\n")
+        switch result.outcome {
+        case .completed(let exit):
+            status = exit.shellStatus
+            if let setupFailure = SetupScript.failure(status: exit.shellStatus, stderr: stderr) {
+                problems.append("setup \(setupFailure)")
+            } else {
+                problems += OutputCheck.mismatches(item.test.expect, status: exit.shellStatus, stdout: stdout, stderr: stderr)
+            }
+        case .guestPanic(let reason): problems.append("guest kernel panic: \(reason)\n\(tail)")
+        case .bootFailed(let reason): problems.append("boot failed: \(reason)\n\(tail)")
+        case .timedOut(let seconds): problems.append("timed out after \(DurationText.milliseconds(seconds)); the sandbox was stopped")
+        case .interrupted: problems.append("interrupted")
+        }
+        for step in item.test.hostAfter {
+            if let failure = HostStep.run(step) { problems.append("host check `\(step)` failed: \(failure)") }
+        }
+        return TestRun(outcome: result.outcome, status: status, stdout: stdout, stderr: stderr, timeline: result.timeline,
+                       blame: Blame.compute(lines: result.consoleLines), accelerator: result.accelerator.rawValue,
+                       problems: problems, console: result.consoleLines)
+    }
+
+    private func consoleLogPath(_ item: TestPlan.Item, number: Int) throws -> String? {
+        guard let logDirectory else { return nil }
+        let directory = (logDirectory as NSString).appendingPathComponent(item.suite)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let name = item.test.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
+        return (directory as NSString).appendingPathComponent(String(name) + (plan.repeats > 1 ? ".\(number)" : "") + ".log")
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,91 @@
+import ProjectFile
+import Sandbox
+import SandboxProtocol
+
+/// One boot of one test: what the command did and what the timeline measured.
+public struct TestRun: Sendable {
+    public var outcome: SandboxResult.Outcome
+    /// The command's status as a shell reports it (128 + n for a signal); nil when it never ended.
+    public var status: Int32?
+    public var stdout: String
+    public var stderr: String
+    public var timeline: Timeline
+    public var blame: Blame
+    public var accelerator: String
+    /// What failed in this run (outcome, status, output, setup, host checks); empty when it passed.
+    public var problems: [String]
+    /// The run's console lines (for saving a log), host-timestamped.
+    public var console: [ConsoleLine]
+
+    public var passed: Bool { problems.isEmpty }
+}
+
+/// A test's verdict over its runs: every run must pass, and each budget must hold on the median of the runs.
+public struct TestResult: Sendable {
+    public var item: TestPlan.Item
+    public var runs: [TestRun]
+    public var budgetChecks: [BudgetCheck]
+    /// The per-phase median timeline over the runs.
+    public var timeline: Timeline
+    /// Set when the test could not be run at all (the sandbox could not be prepared).
+    public var setupError: String?
+    /// Wall time of all the test's runs, in seconds.
+    public var seconds: Double
+
+    public init(item: TestPlan.Item, runs: [TestRun], setupError: String? = nil, seconds: Double) {
+        self.item = item
+        self.runs = runs
+        self.setupError = setupError
+        self.seconds = seconds
+        timeline = Timeline.median(of: runs.map(\.timeline))
+        let accelerator = runs.first?.accelerator ?? ""
+        budgetChecks = runs.isEmpty ? [] : (item.budgets[accelerator] ?? Budget()).check(runs.map(\.timeline))
+    }
+
+    public var accelerator: String? { runs.first?.accelerator }
+    public var passed: Bool { setupError == nil && !runs.isEmpty && runs.allSatisfy(\.passed) && budgetChecks.allSatisfy(\.passed) }
+    public var breaches: [BudgetCheck] { budgetChecks.filter { !$0.passed } }
+
+    /// Every reason the test failed, each once: run problems (with the run number when repeated), then breaches.
+    public var failures: [String] {
+        var reasons: [String] = []
+        if let setupError { reasons.append(setupError) }
+        for (index, run) in runs.enumerated() {
+            for problem in run.problems {
+                let line = runs.count > 1 ? "run \(index + 1): \(problem)" : problem
+                if !reasons.contains(line) { reasons.append(line) }
+            }
+        }
+        reasons += breaches.map { "over budget: \($0.description)" + (runs.count > 1 ? " (median of \(runs.count) runs)" : "") }
+        return reasons
+    }
+
+    /// The largest console gaps behind each breached budget, from the run closest to the median of that metric.
+    public func blame(top: Int = 3) -> [(BudgetCheck.Metric, [ConsoleGap])] {
+        breaches.compactMap { check in
+            guard let run = representativeRun(for: check.metric) else { return nil }
+            let gaps = check.metric == .boot ? run.blame.boot : run.blame.shutdown
+            return (check.metric, Array(gaps.prefix(top)))
+        }
+    }
+
+    func representativeRun(for metric: BudgetCheck.Metric) -> TestRun? {
+        let value: (TestRun) -> Double? = { metric == .boot ? $0.timeline.boot : $0.timeline.shutdownTotal }
+        guard let target = median(runs.compactMap(value)) else { return runs.first }
+        return runs.min { abs((value($0) ?? .infinity) - target) < abs((value($1) ?? .infinity) - target) }
+    }
+}
+
+/// The whole `ksand test` run.
+public struct SuiteReport: Sendable {
+    public var results: [TestResult]
+    public var seconds: Double
+
+    public init(results: [TestResult], seconds: Double) {
+        self.results = results
+        self.seconds = seconds
+    }
+
+    public var failed: [TestResult] { results.filter { !$0.passed } }
+    public var passed: Bool { !results.isEmpty && failed.isEmpty }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import KernelBuild
+import ProjectFile
+import Sandbox
+import Suites
+
+struct TestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run the project's test suites, each test in a fresh sandbox, and enforce its boot and shutdown budgets.",
+        discussion: """
+            Suites are TOML files (default: suites/*.toml beside ksand.toml). Each test boots a fresh sandbox on the
+            project's kernel (built first if the cache does not have it), runs its command, and checks the exit
+            status, the output, and the budgets of [budgets.tcg] or [budgets.kvm] for the accelerator it ran under:
+            boot (vmm + kernel + init) and shutdown (shutdown + teardown). With --repeat N each test runs N times,
+            every run must pass, and budgets are judged on the medians. Exit status 0 when everything passed, 1 on
+            any failure or breach, 125 when the tests could not be run, 130 when interrupted.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Suite files or directories of them (default: the project's suites directory).", valueName: "SUITE"))
+    var suites: [String] = []
+    @OptionGroup var inputs: KernelInputOptions
+    @Option(help: ArgumentHelp("bzImage to test instead of the project's kernel.", valueName: "PATH")) var kernel: String?
+    @Option(name: [.short, .customLong("parallel")], help: "Tests to run at once.") var parallel = 1
+    @Option(help: "Runs per test; budgets are judged on the medians.") var `repeat` = 1
+    @Option(help: ArgumentHelp("Run only the tests whose suite/name contains TEXT.", valueName: "TEXT")) var filter: String?
+    @Option(help: "Accelerator: auto, kvm or tcg (default: the project's, else auto).") var accel: SandboxSpec.AcceleratorChoice?
+    @Option(help: "Machine type: auto, q35 or microvm.") var machine: SandboxSpec.MachineChoice?
+    @Option(help: "Guest memory in MiB.") var memory: Int?
+    @Option(help: "Guest CPUs.") var cpus: Int?
+    @Option(help: ArgumentHelp("Write a JUnit XML report to this file.", valueName: "FILE")) var junit: String?
+    @Option(help: ArgumentHelp("Write a JSON report to this file.", valueName: "FILE")) var json: String?
+    @Option(help: ArgumentHelp("Keep each run's console log (host-timestamped) under this directory.", valueName: "DIR")) var logs: String?
+
+    func validate() throws {
+        if parallel < 1 { throw ValidationError("-j/--parallel \(parallel): must be at least 1") }
+        if `repeat` < 1 { throw ValidationError("--repeat \(`repeat`): must be at least 1") }
+    }
+
+    func run() async throws {
+        let plan: TestPlan
+        do {
+            let project = try inputs.loadProject()
+            let files = try suiteFiles(project: project)
+            let bzImage = try await kernelToTest(project: project)
+            let defaults = project?.sandbox
+            let base = SandboxSpec(
+                kernel: bzImage, command: [],
+                workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath, memoryMiB: memory ?? defaults?.memory ?? 512,
+                cpus: cpus ?? defaults?.cpus ?? 1,
+                accelerator: accel ?? defaults?.accel.flatMap(SandboxSpec.AcceleratorChoice.init(rawValue:)) ?? .auto,
+                machine: machine ?? defaults?.machine.flatMap(SandboxSpec.MachineChoice.init(rawValue:)) ?? .auto,
+                timeout: defaults?.timeout, kernelArguments: defaults?.append ?? [])
+            plan = TestPlan(suites: try files.map { try SuiteFile(contentsOf: $0) }, projectBudgets: project?.budgets ?? [:],
+                            base: base, repeats: `repeat`, filter: filter)
+            if plan.items.isEmpty { throw ValidationError("no tests to run" + (filter.map { ": none matches --filter \($0)" } ?? "")) }
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as KernelBuildError {
+            report("error: \(error)")
+            throw ExitCode(error.isInterruption ? SandboxExitCode.interrupted.rawValue : SandboxExitCode.setupError.rawValue)
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
+        let runner = SuiteRunner(plan: plan, jobs: parallel, logDirectory: logs.map(absolute))
+        let trap = SignalTrap { _ in runner.interrupt() }
+        let colors = isatty(STDOUT_FILENO) == 1
+        report("running \(plan.items.count) test\(plan.items.count == 1 ? "" : "s")" + (`repeat` > 1 ? ", \(`repeat`) runs each" : "")
+            + (parallel > 1 ? ", \(parallel) at a time" : ""))
+        let suiteReport = await runner.run { event in
+            switch event {
+            case .warning(let text): report("warning: " + text)
+            case .finished(let result):
+                report("\(result.passed ? "pass" : "FAIL") \(result.item.id) (\(String(format: "%.1f", result.seconds)) s)")
+            }
+        }
+        _ = trap
+        print(suiteReport.text(colors: colors))
+        if let junit, !FileManager.default.createFile(atPath: absolute(junit), contents: Data(suiteReport.junit().utf8)) {
+            report("error: cannot write the JUnit report to \(junit)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
+        if let json, !FileManager.default.createFile(atPath: absolute(json), contents: suiteReport.json()) {
+            report("error: cannot write the JSON report to \(json)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
+        if runner.wasInterrupted { throw ExitCode(SandboxExitCode.interrupted.rawValue) }
+        if !suiteReport.passed { throw ExitCode(1) }
+    }
+
+    /// The suite files named on the command line (files, or directories of *.toml), else the project's.
+    private func suiteFiles(project: ProjectFile?) throws -> [String] {
+        var paths = suites.map(absolute)
+        if paths.isEmpty {
+            guard let directory = project?.suites ?? project.map({ $0.directory + "/suites" }) else {
+                throw ValidationError("no suites: name suite files or directories, or run from a project (ksand.toml) with a suites/ directory")
+            }
+            paths = [directory]
+        }
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationError("suite \(path) does not exist")
+            }
+            files += isDirectory.boolValue ? try SuiteFile.discover(in: path) : [path]
+        }
+        if files.isEmpty { throw ValidationError("no suite files (*.toml) in \(paths.joined(separator: ", "))") }
+        return files
+    }
+
+    /// --kernel, else the project's kernel (built now if the cache lacks it), else its [sandbox] kernel, else the
+    /// newest /boot/vmlinuz-* (nil).
+    private func kernelToTest(project: ProjectFile?) async throws -> String? {
+        if let kernel { return absolute(kernel) }
+        let hasKernelInputs = !(project?.kernel.fragments ?? []).isEmpty || !inputs.fragment.isEmpty
+        guard hasKernelInputs else { return project?.sandbox.kernel == "built" ? nil : project?.sandbox.kernel }
+        let request = try inputs.request(project: project)
+        let control = BuildControl()
+        let trap = SignalTrap { _ in control.interrupt() }
+        let printer = ProgressPrinter()
+        let artifact = try await KernelBuilder(request: request, control: control, say: { report($0) }, progress: { printer.show($0) }).build()
+        printer.finish()
+        _ = trap
+        report("kernel \(artifact.manifest.kernelRelease)\(inputs.noPatches ? " without patches" : ""): \(artifact.bzImage)")
+        return artifact.bzImage
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import ProjectFile
+import Testing
+@testable import Suites
+
+@Suite struct SuiteFileTests {
+    let text = """
+        [suite]
+        description = "demo"
+        [budgets.tcg]
+        shutdown = "300ms"
+
+        [[test]]
+        name = "read-only"
+        command = "touch /usr/x"
+        setup = ["mkdir -p /tmp/a"]
+        host-after = ["test ! -e /usr/x"]
+        user = "0:5"
+        env = { LANG = "C" }
+        [test.expect]
+        status = 1
+        stderr-matches = "Read-only file system"
+        [test.budgets.tcg]
+        boot = "2.5s"
+
+        [[test]]
+        name = "argv"
+        command = ["/bin/echo", "a b"]
+        """
+
+    @Test func parsesTestsWithTheirExpectationsAndBudgets() throws {
+        let suite = try SuiteFile(parsing: text, path: "/p/suites/demo.toml")
+        #expect(suite.name == "demo")
+        #expect(suite.tests.count == 2)
+        let first = suite.tests[0]
+        #expect(first.command == ["/bin/sh", "-c", "touch /usr/x"])
+        #expect(first.expect.status == 1 && first.expect.stderrMatches == "Read-only file system")
+        #expect(first.user?.uid == 0 && first.user?.gid == 5)
+        #expect(first.environment == ["LANG": "C"])
+        #expect(suite.tests[1].command == ["/bin/echo", "a b"])
+        #expect(suite.tests[1].expect.status == 0)
+
+        let plan = TestPlan(suites: [suite], projectBudgets: ["tcg": Budget(boot: 3, shutdown: 1), "kvm": Budget(boot: 0.4)],
+                            base: .init(command: [], timeout: nil), repeats: 2)
+        #expect(plan.items.map(\.id) == ["demo/read-only", "demo/argv"])
+        // the project's, overridden by the suite's, overridden by the test's
+        #expect(plan.items[0].budgets["tcg"] == Budget(boot: 2.5, shutdown: 0.3))
+        #expect(plan.items[1].budgets["tcg"] == Budget(boot: 3, shutdown: 0.3))
+        #expect(plan.items[1].budgets["kvm"] == Budget(boot: 0.4))
+        #expect(plan.items[0].spec.uid == 0 && plan.items[0].spec.timeout == TestPlan.defaultTimeout)
+        #expect(plan.items[0].spec.forwardStdin == false)
+        #expect(TestPlan(suites: [suite], projectBudgets: [:], base: .init(command: []), filter: "argv").items.count == 1)
+    }
+
+    @Test(arguments: [
+        ("[[test]]\ncommand = \"true\"", "test #1 has no name"),
+        ("[[test]]\nname = \"a\"", "[test a] has no command"),
+        ("[[test]]\nname = \"a\"\ncommand = \"true\"\n[[test]]\nname = \"a\"\ncommand = \"true\"", "two tests are named 'a'"),
+        ("[[test]]\nname = \"a\"\ncommand = \"true\"\nstatus = 1", "unknown key 'status' in [test a]"),
+        ("[[test]]\nname = \"a\"\ncommand = \"true\"\n[test.expect]\nstdout-matches = \"(\"", "is not a valid regular expression"),
+        ("[[test]]\nname = \"a\"\ncommand = \"true\"\n[test.budgets.tcg]\nboot = \"2\"", "expected a duration with a unit"),
+        ("[suite]\ndescription = \"x\"", "no tests"),
+    ])
+    func badFilesNameTheProblem(text: String, expected: String) {
+        #expect {
+            try SuiteFile(parsing: text, path: "/p/suites/bad.toml")
+        } throws: { error in
+            "\(error)".hasPrefix("/p/suites/bad.toml: ") && "\(error)".contains(expected)
+        }
+    }
+
+    /// The shipped suites parse, and the project file's budgets with them.
+    @Test func shippedSuitesAndBudgetsParse() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let project = try ProjectFile(contentsOf: root + "/ksand.toml")
+        #expect(project.budgets["tcg"]?.shutdown == 0.3)
+        let files = try SuiteFile.discover(in: root + "/suites")
+        #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent } == ["md-shutdown.toml", "smoke.toml"])
+        for file in files { #expect(try !SuiteFile(contentsOf: file).tests.isEmpty) }
+    }
+}
+
+@Suite struct OutputCheckTests {
+    @Test func reportsEachMismatch() {
+        var expect = SuiteTest.Expectation()
+        expect.stdout = "ok\n"
+        expect.stderrMatches = "^warn"
+        #expect(OutputCheck.mismatches(expect, status: 0, stdout: "ok\n", stderr: "warning\n").isEmpty)
+        let problems = OutputCheck.mismatches(expect, status: 2, stdout: "no\n", stderr: "")
+        #expect(problems == ["exit status 2, expected 0", "stdout was \"no\\n\", expected \"ok\\n\"", "stderr does not match /^warn/: \"\""])
+    }
+
+    @Test func setupStepsRunFirstAndAFailureIsNamed() throws {
+        let argv = SetupScript.command(["echo", "main"], setup: ["echo one", "exit 4"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == SetupScript.failureStatus)
+        #expect(stdout == "")  // a step's stdout goes to stderr
+        #expect(stderr.hasPrefix("one\n"))
+        #expect(SetupScript.failure(status: process.terminationStatus, stderr: stderr) == "step 2 failed with status 4: exit 4")
+        #expect(SetupScript.command(["true"], setup: []) == ["true"])
+    }
+}
