@@ -16,7 +16,8 @@ MD_PATCH = "0001-md-don-t-sleep-for-a-second-in-the-reboot-notifier.patch"
 
 def run(argv, env, capture=True):
     start = time.monotonic()
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE if capture else None,
+    # Run outside any project, so the repository's ksand.toml is not picked up by `ksand run`.
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, cwd="/", stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.PIPE if capture else None, env=env)
     elapsed = time.monotonic() - start
     if done.returncode != 0:
@@ -39,11 +40,12 @@ def manifest_of(bzimage):
 
 
 def edit_md_patch(project):
-    """Adds one comment line to the md patch's second hunk: the patch still touches only drivers/md/md.c."""
+    """Adds one comment line to the md patch's second hunk: the patch still touches only drivers/md/md.c. The line is
+    unique to this run, so a workdir reused with --skip-build still rebuilds instead of finding it in the cache."""
     path = os.path.join(project, "patches", MD_PATCH)
     text = open(path).read()
     text = text.replace("@@ -9710,21 +9709,11 @@", "@@ -9710,21 +9709,12 @@", 1)
-    text = text.replace(" \treturn NOTIFY_DONE;\n", "+\t/* Writes are stopped; nothing needs to wait before the power-off. */\n \treturn NOTIFY_DONE;\n", 1)
+    text = text.replace(" \treturn NOTIFY_DONE;\n", f"+\t/* Writes are stopped; nothing needs to wait before the power-off ({time.time_ns()}). */\n \treturn NOTIFY_DONE;\n", 1)
     open(path, "w").write(text)
 
 

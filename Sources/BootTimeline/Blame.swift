@@ -7,12 +7,24 @@ public struct ConsoleGap: Equatable, Sendable {
     /// The line before the silence and the line after it.
     public var before: String
     public var after: String
+    /// Lines from timers and workqueues (clocksource switches, RNG readiness) that arrived inside the silence and
+    /// were not counted as ending it.
+    public var interjections: [String]
 
-    public init(seconds: Double, startsAt: Double, before: String, after: String) {
+    public init(seconds: Double, startsAt: Double, before: String, after: String, interjections: [String] = []) {
         self.seconds = seconds
         self.startsAt = startsAt
         self.before = before
         self.after = after
+        self.interjections = interjections
+    }
+
+    /// Whether a kernel message comes from a timer or workqueue rather than from the boot or shutdown path, so it
+    /// says nothing about that path's progress: the clocksource watchdog switching clocks (about a second after
+    /// boot, often during a fast sandbox's shutdown) or the RNG becoming ready.
+    public static func isInterjection(_ text: String) -> Bool {
+        text.hasPrefix("clocksource:") || text.hasPrefix("tsc: Refined TSC") || text.hasPrefix("tsc: Marking TSC unstable")
+            || text.hasPrefix("random: crng init done")
     }
 
     /// What usually happens in a silence that follows `before`, when ksand knows: the power-off marker is followed
@@ -24,6 +36,7 @@ public struct ConsoleGap: Equatable, Sendable {
     /// `1003 ms after "ksand: power-off" (the kernel's reboot notifiers … run here), before "ACPI: PM: …"`.
     public var blameLine: String {
         "\(DurationText.milliseconds(seconds)) after \"\(before)\"" + (hint.map { " (\($0))" } ?? "") + ", before \"\(after)\""
+            + (interjections.isEmpty ? "" : " [meanwhile: " + interjections.map { "\"\($0)\"" }.joined(separator: ", ") + "]")
     }
 }
 
@@ -67,10 +80,17 @@ public struct Blame: Equatable, Sendable {
     static func largestGaps(_ lines: ArraySlice<ConsoleLine>, top: Int) -> [ConsoleGap] {
         var gaps: [ConsoleGap] = []
         var previous: ConsoleLine?
+        var interjections: [String] = []
         for line in lines {
-            if let previous, let from = previous.kernelSeconds, let to = line.kernelSeconds, to > from {
-                gaps.append(ConsoleGap(seconds: to - from, startsAt: from, before: previous.text, after: line.text))
+            if previous != nil, ConsoleGap.isInterjection(line.text) {
+                interjections.append(line.text)
+                continue
             }
+            if let previous, let from = previous.kernelSeconds, let to = line.kernelSeconds, to > from {
+                gaps.append(ConsoleGap(seconds: to - from, startsAt: from, before: previous.text, after: line.text,
+                                       interjections: interjections))
+            }
+            interjections = []
             previous = line
         }
         return Array(gaps.sorted { $0.seconds > $1.seconds }.prefix(top))

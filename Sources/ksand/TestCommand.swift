@@ -23,7 +23,7 @@ struct TestCommand: AsyncParsableCommand {
     var suites: [String] = []
     @OptionGroup var inputs: KernelInputOptions
     @Option(help: ArgumentHelp("bzImage to test instead of the project's kernel.", valueName: "PATH")) var kernel: String?
-    @Option(name: [.short, .customLong("parallel")], help: "Tests to run at once.") var parallel = 1
+    @Option(name: [.customShort("j"), .customLong("parallel")], help: "Tests to run at once.") var parallel = 1
     @Option(help: "Runs per test; budgets are judged on the medians.") var `repeat` = 1
     @Option(help: ArgumentHelp("Run only the tests whose suite/name contains TEXT.", valueName: "TEXT")) var filter: String?
     @Option(help: "Accelerator: auto, kvm or tcg (default: the project's, else auto).") var accel: SandboxSpec.AcceleratorChoice?

@@ -84,3 +84,20 @@ import Testing
         #expect(Budget(boot: 2).overridden(by: Budget(shutdown: 0.1)) == Budget(boot: 2, shutdown: 0.1))
     }
 }
+
+@Suite struct InterjectionTests {
+    /// The clocksource watchdog can print in the middle of md's one-second sleep; the gap still runs from the
+    /// power-off marker to the next shutdown message, with the interjection noted.
+    @Test func aClocksourceSwitchDoesNotSplitTheGap() throws {
+        var lines = try ConsoleFixture(named: "md-delay.log").lines
+        let powerOff = try #require(lines.firstIndex { $0.text == "ksand: power-off" })
+        let at = try #require(lines[powerOff].kernelSeconds) + 0.097
+        lines.insert(ConsoleLine(hostSeconds: lines[powerOff].hostSeconds + 0.1, kernelSeconds: at,
+                                 text: "clocksource: Switched to clocksource tsc"), at: powerOff + 1)
+        let gap = try #require(Blame.compute(lines: lines).shutdown.first)
+        #expect(gap.before == "ksand: power-off")
+        #expect(abs(gap.seconds - 1.044628) < 0.000001)
+        #expect(gap.interjections == ["clocksource: Switched to clocksource tsc"])
+        #expect(gap.blameLine.hasSuffix("[meanwhile: \"clocksource: Switched to clocksource tsc\"]"))
+    }
+}
