@@ -28,6 +28,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Guest memory in MiB (default 512).") var memory: Int?
     @Option(help: "Guest CPUs (default 1).") var cpus: Int?
     @Option(help: "Stop the sandbox after this many seconds (exit status 124).") var timeout: Double?
+    @Option(help: ArgumentHelp("When stopping the VM (timeout, Ctrl-C): seconds of still I/O before escalating to the next step.", valueName: "SECONDS")) var stall: Double = 2
+    @Option(help: ArgumentHelp("When stopping the VM: seconds to wait at most while its I/O still moves.", valueName: "SECONDS")) var maxWait: Double = 300
     @Option(name: .customLong("env"), help: ArgumentHelp("Set a variable in the command's environment.", valueName: "K=V")) var environment: [String] = []
     @Option(help: "Working directory inside the sandbox (default: the current one).") var cwd: String?
     @Option(help: ArgumentHelp("Run as this user (default: the caller).", valueName: "UID[:GID]")) var user: String?
@@ -52,6 +54,7 @@ struct RunCommand: AsyncParsableCommand {
         for variable in environment where !variable.contains("=") || variable.hasPrefix("=") {
             throw ValidationError("--env \(variable): expected KEY=VALUE")
         }
+        if stall <= 0 || maxWait < stall { throw ValidationError("--stall must be positive and --max-wait at least --stall") }
         if let user, parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
     }
 
@@ -81,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
             accelerator: accel ?? defaults?.accel.flatMap(SandboxSpec.AcceleratorChoice.init(rawValue:)) ?? .auto,
             machine: machine ?? defaults?.machine.flatMap(SandboxSpec.MachineChoice.init(rawValue:)) ?? .auto,
             timeout: timeout ?? defaults?.timeout, kernelArguments: (defaults?.append ?? []) + kernelArguments,
-            directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin)
+            directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin, stallWindowSeconds: stall, maxStopWaitSeconds: maxWait)
         let control = RunControl()
         let trap = SignalTrap { _ in control.interrupt() }
         let verbose = self.verbose

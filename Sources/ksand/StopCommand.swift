@@ -15,8 +15,8 @@ struct StopCommand: AsyncParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The process to stop.", valueName: "PID")) var pid: Int32
-    @Option(help: ArgumentHelp("Seconds of still I/O after which ksand escalates (default 2).", valueName: "SECONDS")) var stall: Double = 2
-    @Option(help: ArgumentHelp("Seconds to wait at most while I/O still moves (default 300).", valueName: "SECONDS")) var maxWait: Double = 300
+    @Option(help: ArgumentHelp("Seconds of still I/O after which ksand escalates.", valueName: "SECONDS")) var stall: Double = 2
+    @Option(help: ArgumentHelp("Seconds to wait at most while I/O still moves.", valueName: "SECONDS")) var maxWait: Double = 300
     @Option(help: ArgumentHelp("Write the stop report as JSON to this file.", valueName: "FILE")) var json: String?
     @Flag(name: .shortAndLong, help: "Show each step and its counters as it happens.") var verbose = false
 
