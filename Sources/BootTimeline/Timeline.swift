@@ -23,6 +23,11 @@ public struct Timeline: Equatable, Sendable {
         self.markedExitStatus = markedExitStatus
     }
 
+    /// The measured phases by name, in seconds, for JSON reports.
+    public var phasesBySeconds: [String: Double] {
+        Dictionary(uniqueKeysWithValues: phases.map { ($0.key.rawValue, $0.value) })
+    }
+
     /// Boot as budgets see it: vmm + kernel + init, when all three are known.
     public var boot: Double? {
         guard let vmm = phases[.vmm], let kernel = phases[.kernel], let initPhase = phases[.`init`] else { return nil }

@@ -19,19 +19,7 @@ public struct SandboxPreparer: Sendable {
     }
 
     public func prepare(_ spec: SandboxSpec) async throws(SandboxError) -> PreparedSandbox {
-        guard !spec.command.isEmpty else { throw .invalidOption("no command given: ksand run [options] -- COMMAND [ARGS...]") }
-        guard spec.memoryMiB >= 64 else { throw .invalidOption("--memory \(spec.memoryMiB): at least 64 MiB is needed") }
-        guard spec.cpus >= 1 else { throw .invalidOption("--cpus \(spec.cpus): at least 1") }
-        if let timeout = spec.timeout, timeout <= 0 { throw .invalidOption("--timeout \(timeout): must be positive") }
-        for path in spec.readWrite + spec.overlays + spec.tmpfs {
-            guard path.hasPrefix("/") else { throw .invalidOption("\(path): sandbox paths must be absolute") }
-        }
-        for path in spec.readWrite {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw .directoryMissing(option: "--rw", path: path)
-            }
-        }
+        try check(spec)
         guard let qemuPath = ExecutableLookup.find(spec.qemu) else { throw .qemuMissing(name: spec.qemu) }
         let kernel: KernelImage
         if let path = spec.kernel { kernel = try KernelImage.open(path) } else { kernel = try KernelImage.defaultKernel() }
@@ -50,6 +38,34 @@ public struct SandboxPreparer: Sendable {
             spec: spec, kernel: kernel, bootImage: bootImage, initramfs: initramfs, qemuPath: qemuPath,
             accelerator: verdict.accelerator, machine: machine, acceleratorWarning: warning, runSpec: runSpec(for: spec),
             hostTSCKilohertz: tsc)
+    }
+
+    /// `prepared`'s boot — kernel, initramfs, accelerator, machine — running `spec`'s command instead, so that many
+    /// runs on one kernel (a test suite) prepare once. `spec` may differ from the prepared one only in what the guest
+    /// init is told (command, environment, identity, directory, stdin, mounts) and in timeout and kernel arguments.
+    public func reuse(_ prepared: PreparedSandbox, for spec: SandboxSpec) throws(SandboxError) -> PreparedSandbox {
+        try check(spec)
+        var sandbox = prepared
+        sandbox.spec = spec
+        sandbox.runSpec = runSpec(for: spec)
+        return sandbox
+    }
+
+    /// The checks of a spec that need no kernel: options in range, sandbox paths absolute, --rw directories present.
+    func check(_ spec: SandboxSpec) throws(SandboxError) {
+        guard !spec.command.isEmpty else { throw .invalidOption("no command given: ksand run [options] -- COMMAND [ARGS...]") }
+        guard spec.memoryMiB >= 64 else { throw .invalidOption("--memory \(spec.memoryMiB): at least 64 MiB is needed") }
+        guard spec.cpus >= 1 else { throw .invalidOption("--cpus \(spec.cpus): at least 1") }
+        if let timeout = spec.timeout, timeout <= 0 { throw .invalidOption("--timeout \(timeout): must be positive") }
+        for path in spec.readWrite + spec.overlays + spec.tmpfs {
+            guard path.hasPrefix("/") else { throw .invalidOption("\(path): sandbox paths must be absolute") }
+        }
+        for path in spec.readWrite {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw .directoryMissing(option: "--rw", path: path)
+            }
+        }
     }
 
     /// Resolves the machine type. microvm needs virtio-mmio in the kernel (it has no PCI) and, under TCG, the

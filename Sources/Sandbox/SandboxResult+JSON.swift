@@ -8,7 +8,7 @@ extension SandboxResult {
         var document: [String: Any] = [
             "exitStatus": Int(exitStatus),
             "accelerator": accelerator.rawValue,
-            "phases": Dictionary(uniqueKeysWithValues: timeline.phases.map { ($0.key.rawValue, $0.value) }),
+            "phases": timeline.phasesBySeconds,
         ]
         switch outcome {
         case .completed(let exit):
@@ -25,10 +25,7 @@ extension SandboxResult {
         if let boot = timeline.boot { document["boot"] = boot }
         if let shutdown = timeline.shutdownTotal { document["shutdown"] = shutdown }
         let blame = Blame.compute(lines: consoleLines)
-        let gaps = { (gaps: [ConsoleGap]) in
-            gaps.map { ["seconds": $0.seconds, "at": $0.startsAt, "before": $0.before, "after": $0.after] as [String: Any] }
-        }
-        document["blame"] = ["boot": gaps(blame.boot), "shutdown": gaps(blame.shutdown)]
+        document["blame"] = ["boot": blame.boot.map(\.jsonObject), "shutdown": blame.shutdown.map(\.jsonObject)]
         if let unaccounted = timeline.unaccounted { document["unaccounted"] = unaccounted }
         if let stop = stopReport {
             document["stop"] = [

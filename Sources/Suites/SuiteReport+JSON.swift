@@ -26,11 +26,7 @@ extension SuiteReport {
             if let shutdown = result.timeline.shutdownTotal { test["shutdown"] = shutdown }
             var blame: [String: Any] = [:]
             for (metric, gaps) in result.blame() {
-                blame[metric.rawValue] = gaps.map { gap -> [String: Any] in
-                    var entry: [String: Any] = ["seconds": gap.seconds, "at": gap.startsAt, "before": gap.before, "after": gap.after]
-                    if let hint = gap.hint { entry["hint"] = hint }
-                    return entry
-                }
+                blame[metric.rawValue] = gaps.map(\.jsonObject)
             }
             if !blame.isEmpty { test["blame"] = blame }
             return test
@@ -40,11 +36,5 @@ extension SuiteReport {
             "counts": ["total": results.count, "failed": failed.count],
         ]
         return (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-    }
-}
-
-extension Timeline {
-    var phasesBySeconds: [String: Double] {
-        Dictionary(uniqueKeysWithValues: phases.map { ($0.key.rawValue, $0.value) })
     }
 }

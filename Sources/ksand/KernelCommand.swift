@@ -29,15 +29,9 @@ struct KernelBuildCommand: AsyncParsableCommand {
     @Flag(help: "Print only the bzImage's path on stdout.") var printPath = false
 
     func run() async throws {
-        let control = BuildControl()
-        let trap = SignalTrap { _ in control.interrupt() }
         let started = ContinuousClock.now
-        let printer = ProgressPrinter()
         do {
-            let request = try inputs.request(project: try inputs.loadProject())
-            let builder = KernelBuilder(request: request, control: control, say: { report($0) }, progress: { printer.show($0) })
-            let artifact = try await builder.build()
-            printer.finish()
+            let artifact = try await buildKernel(try inputs.request(project: try inputs.loadProject()))
             let manifest = artifact.manifest
             if artifact.wasCached {
                 report("kernel \(manifest.kernelRelease) is in the cache (\((ContinuousClock.now - started).formatted)); nothing to build")
@@ -53,17 +47,14 @@ struct KernelBuildCommand: AsyncParsableCommand {
                 print("bzImage:  \(artifact.bzImage)\nmanifest: \(artifact.manifestPath)")
             }
         } catch let error as KernelBuildError {
-            printer.finish()
             report("error: \(error)")
             throw ExitCode(error.isInterruption ? SandboxExitCode.interrupted.rawValue : 1)
         } catch let error as ValidationError {
             throw error
         } catch {
-            printer.finish()
             report("error: \(error)")
             throw ExitCode(1)
         }
-        _ = trap
     }
 }
 

@@ -58,3 +58,16 @@ enum ProjectFileNames {
 func absolute(_ path: String) -> String {
     URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL.path
 }
+
+/// Builds (or finds in the cache) the kernel `request` names, with a progress bar or lines on stderr; Ctrl-C or
+/// SIGTERM stops make and leaves nothing half-written.
+func buildKernel(_ request: KernelBuildRequest) async throws(KernelBuildError) -> KernelArtifact {
+    let control = BuildControl()
+    let trap = SignalTrap { _ in control.interrupt() }
+    let printer = ProgressPrinter()
+    defer {
+        printer.finish()
+        _ = trap
+    }
+    return try await KernelBuilder(request: request, control: control, say: { report($0) }, progress: { printer.show($0) }).build()
+}

@@ -5,9 +5,6 @@ import KernelBuild
 import ProjectFile
 import Sandbox
 
-extension SandboxSpec.AcceleratorChoice: ExpressibleByArgument {}
-extension SandboxSpec.MachineChoice: ExpressibleByArgument {}
-
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -23,10 +20,7 @@ struct RunCommand: AsyncParsableCommand {
         "bzImage to boot, or `built`: the kernel `ksand kernel build` made from the project's current inputs "
             + "(default: the project's [sandbox] kernel, else the newest /boot/vmlinuz-*).", valueName: "PATH|built")) var kernel: String?
     @Option(help: ArgumentHelp("Project file (default: the nearest ksand.toml); its [sandbox] section gives defaults.", valueName: "FILE")) var project: String?
-    @Option(help: "Accelerator: auto (KVM if it can boot the kernel, else TCG), kvm or tcg.") var accel: SandboxSpec.AcceleratorChoice?
-    @Option(help: "Machine type: auto (microvm when the kernel has virtio-mmio), q35 or microvm.") var machine: SandboxSpec.MachineChoice?
-    @Option(help: "Guest memory in MiB (default 512).") var memory: Int?
-    @Option(help: "Guest CPUs (default 1).") var cpus: Int?
+    @OptionGroup var machineOptions: MachineOptions
     @Option(help: "Stop the sandbox after this many seconds (exit status 124).") var timeout: Double?
     @Option(help: ArgumentHelp("When stopping the VM (timeout, Ctrl-C): seconds of still I/O before escalating to the next step.", valueName: "SECONDS")) var stall: Double = 2
     @Option(help: ArgumentHelp("When stopping the VM: seconds to wait at most while its I/O still moves.", valueName: "SECONDS")) var maxWait: Double = 300
@@ -75,16 +69,12 @@ struct RunCommand: AsyncParsableCommand {
             report("error: \(error)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
-        let defaults = projectFile?.sandbox
-        let spec = SandboxSpec(
+        var spec = SandboxSpec(
             kernel: kernelPath, command: command, environment: env, workingDirectory: cwd, uid: identity?.0,
             gid: identity?.1, overlays: (noDefaultOverlays ? [] : ["/tmp", "/home"]) + overlay, tmpfs: tmpfs,
-            readWrite: rw.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, memoryMiB: memory ?? defaults?.memory ?? 512,
-            cpus: cpus ?? defaults?.cpus ?? 1,
-            accelerator: accel ?? defaults?.accel.flatMap(SandboxSpec.AcceleratorChoice.init(rawValue:)) ?? .auto,
-            machine: machine ?? defaults?.machine.flatMap(SandboxSpec.MachineChoice.init(rawValue:)) ?? .auto,
-            timeout: timeout ?? defaults?.timeout, kernelArguments: (defaults?.append ?? []) + kernelArguments,
+            readWrite: rw.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
             directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin, stallWindowSeconds: stall, maxStopWaitSeconds: maxWait)
+        machineOptions.apply(to: &spec, project: projectFile?.sandbox, timeout: timeout, kernelArguments: kernelArguments)
         let control = RunControl()
         let trap = SignalTrap { _ in control.interrupt() }
         let verbose = self.verbose

@@ -26,10 +26,7 @@ struct TestCommand: AsyncParsableCommand {
     @Option(name: [.customShort("j"), .customLong("parallel")], help: "Tests to run at once.") var parallel = 1
     @Option(help: "Runs per test; budgets are judged on the medians.") var `repeat` = 1
     @Option(help: ArgumentHelp("Run only the tests whose suite/name contains TEXT.", valueName: "TEXT")) var filter: String?
-    @Option(help: "Accelerator: auto, kvm or tcg (default: the project's, else auto).") var accel: SandboxSpec.AcceleratorChoice?
-    @Option(help: "Machine type: auto, q35 or microvm.") var machine: SandboxSpec.MachineChoice?
-    @Option(help: "Guest memory in MiB.") var memory: Int?
-    @Option(help: "Guest CPUs.") var cpus: Int?
+    @OptionGroup var machineOptions: MachineOptions
     @Option(help: ArgumentHelp("Write a JUnit XML report to this file.", valueName: "FILE")) var junit: String?
     @Option(help: ArgumentHelp("Write a JSON report to this file.", valueName: "FILE")) var json: String?
     @Option(help: ArgumentHelp("Keep each run's console log (host-timestamped) under this directory.", valueName: "DIR")) var logs: String?
@@ -45,14 +42,8 @@ struct TestCommand: AsyncParsableCommand {
             let project = try inputs.loadProject()
             let files = try suiteFiles(project: project)
             let bzImage = try await kernelToTest(project: project)
-            let defaults = project?.sandbox
-            let base = SandboxSpec(
-                kernel: bzImage, command: [],
-                workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath, memoryMiB: memory ?? defaults?.memory ?? 512,
-                cpus: cpus ?? defaults?.cpus ?? 1,
-                accelerator: accel ?? defaults?.accel.flatMap(SandboxSpec.AcceleratorChoice.init(rawValue:)) ?? .auto,
-                machine: machine ?? defaults?.machine.flatMap(SandboxSpec.MachineChoice.init(rawValue:)) ?? .auto,
-                timeout: defaults?.timeout, kernelArguments: defaults?.append ?? [])
+            var base = SandboxSpec(kernel: bzImage, command: [], workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath)
+            machineOptions.apply(to: &base, project: project?.sandbox)
             plan = TestPlan(suites: try files.map { try SuiteFile(contentsOf: $0) }, projectBudgets: project?.budgets ?? [:],
                             base: base, repeats: `repeat`, filter: filter)
             if plan.items.isEmpty { throw ValidationError("no tests to run" + (filter.map { ": none matches --filter \($0)" } ?? "")) }
@@ -118,13 +109,7 @@ struct TestCommand: AsyncParsableCommand {
         if let kernel { return absolute(kernel) }
         let hasKernelInputs = !(project?.kernel.fragments ?? []).isEmpty || !inputs.fragment.isEmpty
         guard hasKernelInputs else { return project?.sandbox.kernel == "built" ? nil : project?.sandbox.kernel }
-        let request = try inputs.request(project: project)
-        let control = BuildControl()
-        let trap = SignalTrap { _ in control.interrupt() }
-        let printer = ProgressPrinter()
-        let artifact = try await KernelBuilder(request: request, control: control, say: { report($0) }, progress: { printer.show($0) }).build()
-        printer.finish()
-        _ = trap
+        let artifact = try await buildKernel(try inputs.request(project: project))
         report("kernel \(artifact.manifest.kernelRelease)\(inputs.noPatches ? " without patches" : ""): \(artifact.bzImage)")
         return artifact.bzImage
     }
