@@ -4,26 +4,19 @@ import Foundation
 /// Turns SIGINT, SIGTERM and SIGHUP into a call, so ksand can stop its VM cleanly instead of dying with it.
 /// The first signal asks for a clean stop; a second one of the same kind is handled the same way (the stop is
 /// already progressing), so QEMU is never orphaned.
-final class SignalTrap: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private(set) var received: Int32?
+///
+/// The dispatch signal sources are created once per process and never cancelled: libdispatch installs its own
+/// handler for a signal the first time a source watches it and never reinstalls it, so cancelling a source and
+/// setting the disposition again (for the next command phase) would leave the signal ignored. Traps only add and
+/// remove handlers; while none is registered, a trapped signal is ignored.
+final class SignalTrap: Sendable {
+    private let token: Int
 
-    init(_ signals: [Int32] = SignalTrap.trapped, handler: @escaping @Sendable (Int32) -> Void) {
-        for signal in signals {
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.received = signal
-                handler(signal)
-            }
-            source.resume()
-            sources.append(source)
-        }
-        // A closed stdout (`ksand run … | head -1`) must not kill ksand before QEMU is stopped.
-        Foundation.signal(SIGPIPE, SIG_IGN)
+    init(handler: @escaping @Sendable (Int32) -> Void) {
+        token = SignalTrap.register(handler)
     }
 
-    deinit { sources.forEach { $0.cancel() } }
+    deinit { SignalTrap.unregister(token) }
 
     static let trapped = [SIGINT, SIGTERM, SIGHUP]
 
@@ -33,5 +26,49 @@ final class SignalTrap: @unchecked Sendable {
         sigemptyset(&set)
         for signal in trapped { sigaddset(&set, signal) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    private static let registry = Registry()
+
+    private static func register(_ handler: @escaping @Sendable (Int32) -> Void) -> Int {
+        registry.lock.lock()
+        defer { registry.lock.unlock() }
+        if registry.sources.isEmpty { installSources() }
+        registry.nextToken += 1
+        registry.handlers[registry.nextToken] = handler
+        return registry.nextToken
+    }
+
+    private static func unregister(_ token: Int) {
+        registry.lock.lock()
+        defer { registry.lock.unlock() }
+        registry.handlers[token] = nil
+    }
+
+    /// Called with the registry locked, once.
+    private static func installSources() {
+        for signal in trapped {
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler { deliver(signal) }
+            source.resume()
+            registry.sources.append(source)
+        }
+        // A closed stdout (`ksand run … | head -1`) must not kill ksand before QEMU is stopped.
+        Foundation.signal(SIGPIPE, SIG_IGN)
+    }
+
+    private static func deliver(_ signal: Int32) {
+        registry.lock.lock()
+        let handlers = Array(registry.handlers.values)
+        registry.lock.unlock()
+        for handler in handlers { handler(signal) }
+    }
+
+    private final class Registry: @unchecked Sendable {
+        let lock = NSLock()
+        var sources: [DispatchSourceSignal] = []
+        var handlers: [Int: @Sendable (Int32) -> Void] = [:]
+        var nextToken = 0
     }
 }

@@ -48,7 +48,9 @@ struct TestCommand: AsyncParsableCommand {
                             base: base, repeats: `repeat`, filter: filter)
             if plan.items.isEmpty { throw ValidationError("no tests to run" + (filter.map { ": none matches --filter \($0)" } ?? "")) }
         } catch let error as ValidationError {
-            throw error
+            // Nothing to run (a missing suite, a filter that matches nothing): name it, without the usage text.
+            report("error: \(error.message)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
         } catch let error as KernelBuildError {
             report("error: \(error)")
             throw ExitCode(error.isInterruption ? SandboxExitCode.interrupted.rawValue : SandboxExitCode.setupError.rawValue)

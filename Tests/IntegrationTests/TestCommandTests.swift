@@ -166,5 +166,26 @@ extension SerializedIntegrationTests {
         #expect(report.cases["cases/passes"] == ["", ""])
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
     }
+
+    /// Ctrl-C during a test run (after the project's kernel was looked up, which traps signals too) stops the
+    /// sandbox through the reaper, reports the test as interrupted and exits 130, leaving no QEMU behind.
+    @Test func anInterruptStopsTheRunningSandbox() throws {
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let marker = KsandProcess.marker()
+        try "[[test]]\nname = \"sleeps\"\ncommand = \"sleep 600\"\nappend = [\"\(marker)\"]\n"
+            .write(toFile: directory + "/slow.toml", atomically: true, encoding: .utf8)
+        let result = try KsandProcess.run(["test", directory + "/slow.toml", "--accel", "tcg"], limit: 120,
+                                          directory: KsandProcess.repository) { process in
+            // wait until the guest runs the command, then interrupt
+            let deadline = Date().addingTimeInterval(60)
+            while KsandProcess.qemuProcesses(containing: marker).isEmpty && Date() < deadline { usleep(50_000) }
+            sleep(4)
+            kill(process.processIdentifier, SIGINT)
+        }
+        #expect(result.status == 130, "stdout: \(result.text)\nstderr: \(result.stderr)")
+        #expect(result.text.contains("interrupted"))
+        #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
+    }
 }
 }
