@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/input.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,4 +54,24 @@ int ksand_power_off(void) {
 
 int ksand_restart(void) {
     return reboot(RB_AUTOBOOT);
+}
+
+int ksand_input_has_power_key(int fd) {
+    unsigned long keys[KEY_MAX / (8 * sizeof(unsigned long)) + 1] = {0};
+    if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keys)), keys) < 0) return 0;
+    const unsigned long bits = 8 * sizeof(unsigned long);
+    return (keys[KEY_POWER / bits] >> (KEY_POWER % bits)) & 1;
+}
+
+int ksand_input_read_power_press(int fd) {
+    struct input_event events[16];
+    int pressed = 0;
+    for (;;) {
+        ssize_t n = read(fd, events, sizeof(events));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return n < 0 && errno != EAGAIN ? -1 : pressed;
+        for (size_t i = 0; i < (size_t)n / sizeof(events[0]); i++) {
+            if (events[i].type == EV_KEY && events[i].code == KEY_POWER && events[i].value == 1) pressed = 1;
+        }
+    }
 }

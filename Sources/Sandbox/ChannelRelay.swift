@@ -27,6 +27,8 @@ final class ChannelRelay: @unchecked Sendable {
         var failure: String?
         var protocolError: String?
         var sawHello = false
+        /// What the init said it can act on (nil before its hello).
+        var hello: Hello?
         /// Host seconds (since spawn) when the exit frame arrived.
         var exitHostSeconds: Double?
     }
@@ -42,6 +44,8 @@ final class ChannelRelay: @unchecked Sendable {
     private var stopRequested = false
     private let finished = DispatchSemaphore(value: 0)
     private var onExit: (@Sendable () -> Void)?
+    /// Called on the relay thread when the init's hello arrives (set before ``start()``).
+    var onHello: (@Sendable (Bool) -> Void)?
 
     init(socketFD: Int32, spec: RunSpec, io: SandboxIO, clockOrigin: ContinuousClock.Instant, onExit: (@Sendable () -> Void)?) {
         self.socketFD = socketFD
@@ -79,6 +83,9 @@ final class ChannelRelay: @unchecked Sendable {
 
     /// Whether the init has said hello, so that a terminate request can reach it.
     var guestListening: Bool { lock.withLock { outcome.sawHello } }
+
+    /// Whether the init said it acts on the ACPI power button.
+    var guestListensToPowerButton: Bool { lock.withLock { outcome.hello?.listensToPowerButton ?? false } }
 
     /// Asks the init to stop the command and power off.
     func requestTerminate() {
@@ -163,7 +170,9 @@ final class ChannelRelay: @unchecked Sendable {
                     while let frame = try decoder.next() {
                         switch frame.kind {
                         case .hello:
-                            record { $0.sawHello = true }
+                            let hello = try Hello(decoding: frame.payload)
+                            record { $0.sawHello = true; $0.hello = hello }
+                            onHello?(hello.listensToPowerButton)
                             if !specSent {
                                 queue(Frame(.spec, spec.encoded()))
                                 specSent = true

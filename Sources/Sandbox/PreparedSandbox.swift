@@ -33,6 +33,9 @@ public struct PreparedSandbox: Sendable {
         return ["tsc_early_khz=\(khz)"]
     }
 
+    /// The QMP socket's name in a run's directory.
+    public static let qmpSocketName = "qmp.sock"
+
     /// The QEMU command line for one run whose sockets live in `runDirectory`.
     public func commandLine(runDirectory: String) -> QEMUCommandLine {
         var shares = [QEMUCommandLine.Share(id: "root", hostPath: "/", tag: RunSpec.rootTag, readOnly: true)]
@@ -43,6 +46,7 @@ public struct PreparedSandbox: Sendable {
             executable: qemuPath, machine: machine, accelerator: accelerator, cpus: spec.cpus,
             memoryMiB: spec.memoryMiB, kernel: bootImage, initrd: initramfs,
             kernelArguments: PreparedSandbox.baseKernelArguments + machineKernelArguments + spec.kernelArguments, shares: shares,
-            channelSocket: runDirectory + "/channel.sock", channelPortName: Frame.portName)
+            channelSocket: runDirectory + "/channel.sock", channelPortName: Frame.portName,
+            qmpSocket: runDirectory + "/" + PreparedSandbox.qmpSocketName)
     }
 }

@@ -43,13 +43,13 @@ public struct StopReport: Sendable, CustomStringConvertible {
 
 /// Stops processes by watching whether they still make progress, not on a fixed timer.
 ///
-/// (1) `ask` (e.g. a power-off request to the guest); (2) while the process's /proc/PID/io counters keep
+/// (1) `ask` (e.g. a power-off request to the guest; it returns how it asked, or nil if it could not); (2) while the process's /proc/PID/io counters keep
 /// moving, wait, up to `maxWait`; once they have been still for `stallWindow`, (3) SIGTERM and wait again by the
 /// same rule, then (4) SIGKILL.
 public enum Reaper {
     public static func stop(
         pid: pid_t, policy: StopPolicy = StopPolicy(),
-        ask: (@Sendable () async -> Bool)? = nil,
+        ask: (@Sendable () async -> String?)? = nil,
         log: (@Sendable (String) -> Void)? = nil
     ) async -> StopReport {
         let clock = ContinuousClock()
@@ -66,9 +66,12 @@ public enum Reaper {
         guard ProcessProgress.sample(pid: pid) != nil else { return report(.alreadyGone) }
 
         if let ask {
-            let asked = await ask()
-            note(asked ? "asked process \(pid) to stop" : "could not ask process \(pid) to stop; escalating")
-            if asked, await waitWhileProgressing(pid: pid, policy: policy, note: note) == nil { return report(.ask) }
+            if let how = await ask() {
+                note("asked process \(pid) to stop: \(how)")
+                if await waitWhileProgressing(pid: pid, policy: policy, note: note) == nil { return report(.ask) }
+            } else {
+                note("could not ask process \(pid) to stop; escalating")
+            }
         }
         note("sending SIGTERM to \(pid)")
         kill(pid, SIGTERM)

@@ -14,11 +14,19 @@ public final class RunControl: @unchecked Sendable {
     private var exitSeen = false
     private var stopTask: Task<StopReport, Never>?
     private var beginStop: (@Sendable (StopReason) -> Void)?
+    private var policyOverride: StopPolicy?
 
     public init() {}
 
     /// Stops the sandbox the way a timeout does: power-off request, then escalation once QEMU's I/O stalls.
-    public func interrupt() { requestStop(.interrupt) }
+    /// `policy` replaces the spec's stall window and cap for this stop (`ksand stop --stall` on a detached sandbox).
+    public func interrupt(policy: StopPolicy? = nil) {
+        if let policy { lock.withLock { if !stopBegan { policyOverride = policy } } }
+        requestStop(.interrupt)
+    }
+
+    /// The policy a stop uses: the override, if one came with the interrupt, else `standard`.
+    func stopPolicy(standard: StopPolicy) -> StopPolicy { lock.withLock { policyOverride ?? standard } }
 
     func requestStop(_ why: StopReason) {
         let action: (@Sendable (StopReason) -> Void)? = lock.withLock {

@@ -5,9 +5,10 @@ import SystemPackage
 
 /// Checks a ``SandboxSpec`` against the host and produces a bootable ``PreparedSandbox``.
 public struct SandboxPreparer: Sendable {
-    /// The modules a modular kernel needs for ksand's devices and mounts (built-in ones are skipped).
+    /// The modules a modular kernel needs for ksand's devices and mounts, and for the init to see the ACPI power
+    /// button (built-in ones are skipped).
     public static let guestModules = [
-        "virtio_pci", "virtio_mmio", "virtio_console", "9pnet_virtio", "9p", "overlay",
+        "virtio_pci", "virtio_mmio", "virtio_console", "9pnet_virtio", "9p", "overlay", "button", "evdev",
     ]
 
     public var cache: CacheDirectory
@@ -100,7 +101,8 @@ public struct SandboxPreparer: Sendable {
             argv: spec.command, environment: env.keys.sorted().map { "\($0)=\(env[$0]!)" },
             workingDirectory: spec.workingDirectory ?? FileManager.default.currentDirectoryPath,
             uid: spec.uid ?? getuid(), gid: spec.gid ?? getgid(), supplementaryGroups: [],
-            overlays: spec.overlays, tmpfs: spec.tmpfs, shares: shares, forwardsStdin: spec.forwardStdin)
+            overlays: spec.overlays, tmpfs: spec.tmpfs, shares: shares, forwardsStdin: spec.forwardStdin,
+            terminateGraceMilliseconds: UInt32(clamping: Int((spec.terminateGraceSeconds * 1000).rounded())))
     }
 
     /// Packs (or finds in the cache) the initramfs with the init and, for a modular kernel, its modules.

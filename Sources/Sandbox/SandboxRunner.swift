@@ -18,6 +18,13 @@ public struct SandboxRunner: Sendable {
     public var control: RunControl
     /// Receives diagnostic lines (stop steps with their counters).
     public var diagnostics: (@Sendable (String) -> Void)?
+    /// Where the run's sockets go (a detached sandbox's state directory); nil: a private directory, removed at the end.
+    public var runDirectory: String?
+    /// Called once QEMU is running, with its process ID.
+    public var onStart: (@Sendable (pid_t) -> Void)?
+    /// Called once the guest init has said hello (it is up and has the run spec), with whether it watches the
+    /// ACPI power button.
+    public var onGuestReady: (@Sendable (Bool) -> Void)?
 
     public init(
         io: SandboxIO = .standard, consoleLog: String? = nil, timestampConsoleLog: Bool = false,
@@ -31,8 +38,9 @@ public struct SandboxRunner: Sendable {
     }
 
     public func run(_ sandbox: PreparedSandbox) async throws(SandboxError) -> SandboxResult {
-        let runDirectory = try RuntimeDirectory.create()
-        defer { RuntimeDirectory.remove(runDirectory) }
+        let runDirectory: String
+        if let given = self.runDirectory { runDirectory = given } else { runDirectory = try RuntimeDirectory.create() }
+        defer { if self.runDirectory == nil { RuntimeDirectory.remove(runDirectory) } }
         let origin = ContinuousClock.now
         let listener = try ChannelListener(path: runDirectory + "/channel.sock")
         let recorder = try ConsoleRecorder(origin: origin, logPath: consoleLog, timestampLog: timestampConsoleLog)
@@ -43,7 +51,9 @@ public struct SandboxRunner: Sendable {
             stallWindow: .milliseconds(Int(sandbox.spec.stallWindowSeconds * 1000)),
             maxWait: .milliseconds(Int(sandbox.spec.maxStopWaitSeconds * 1000)))
         let control = self.control, io = self.io, diagnostics = self.diagnostics
+        let onStart = self.onStart, onGuestReady = self.onGuestReady
         let relayBox = RelayBox()
+        let qmp = QMPClient(socketPath: runDirectory + "/" + PreparedSandbox.qmpSocketName)
 
         let execution: ExecutionResult<(ChannelRelay.Outcome?, String), SequenceOutput, SequenceOutput>
         do {
@@ -52,12 +62,11 @@ public struct SandboxRunner: Sendable {
                 input: .none, output: .sequence, error: .sequence
             ) { execution in
                 let pid = execution.processIdentifier.value
+                onStart?(pid)
                 control.attach { _ in
                     control.setStopTask(Task {
-                        await Reaper.stop(pid: pid, policy: policy, ask: {
-                            guard let relay = relayBox.relay, relay.guestListening else { return false }
-                            relay.requestTerminate()
-                            return true
+                        await Reaper.stop(pid: pid, policy: control.stopPolicy(standard: policy), ask: {
+                            Self.askToPowerOff(relay: relayBox.relay, qmp: qmp)
                         }, log: diagnostics)
                     })
                 }
@@ -73,9 +82,12 @@ public struct SandboxRunner: Sendable {
                     let relay = ChannelRelay(socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin) {
                         control.markExit()
                         // The guest powers itself off now; escalate only if QEMU lingers with its I/O stalled.
-                        relayBox.shutdownWatch = Task { await Reaper.stop(pid: pid, policy: policy, ask: { true }, log: diagnostics) }
+                        relayBox.shutdownWatch = Task {
+                            await Reaper.stop(pid: pid, policy: policy, ask: { "the command ended; the guest powers itself off" }, log: diagnostics)
+                        }
                     }
                     relayBox.relay = relay
+                    relay.onHello = onGuestReady
                     relay.start()
                     await relay.waitUntilFinished()
                     return relay.current
@@ -127,6 +139,23 @@ public struct SandboxRunner: Sendable {
         return SandboxResult(
             outcome: outcome, timeline: timeline, consoleTail: Self.tail(of: lines), consoleLines: lines,
             stopReport: stopReport ?? escalated, qemuStderr: qemuStderr, accelerator: sandbox.accelerator)
+    }
+
+    /// The stop protocol's first step: the ACPI power button over QMP when the init said it watches it, else a
+    /// terminate message on the command channel. Nil when the guest cannot be asked yet (still booting).
+    static func askToPowerOff(relay: ChannelRelay?, qmp: QMPClient) -> String? {
+        guard let relay, relay.guestListening else { return nil }
+        var fallback = ""
+        if relay.guestListensToPowerButton {
+            do {
+                try qmp.execute("system_powerdown")
+                return "pressed the ACPI power button (QMP system_powerdown)"
+            } catch {
+                fallback = " (\(error))"
+            }
+        }
+        relay.requestTerminate()
+        return "sent a terminate request over the command channel" + fallback
     }
 
     /// The console lines worth showing when a run fails: the lines leading up to a panic (what caused it, not

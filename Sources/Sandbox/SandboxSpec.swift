@@ -48,6 +48,8 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
     /// How a stop escalates (power-off request, then SIGTERM and SIGKILL once QEMU's I/O has stalled).
     public var stallWindowSeconds: Double
     public var maxStopWaitSeconds: Double
+    /// When the guest is asked to stop: how long the command's process group has between SIGTERM and SIGKILL.
+    public var terminateGraceSeconds: Double
 
     public init(
         kernel: String? = nil, command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
@@ -55,7 +57,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         readWrite: [String] = [], memoryMiB: Int = 512, cpus: Int = 1, accelerator: AcceleratorChoice = .auto,
         machine: MachineChoice = .auto, timeout: Double? = nil, kernelArguments: [String] = [],
         directBoot: Bool = true, qemu: String = "qemu-system-x86_64", forwardStdin: Bool = true,
-        stallWindowSeconds: Double = 2, maxStopWaitSeconds: Double = 300
+        stallWindowSeconds: Double = 2, maxStopWaitSeconds: Double = 300, terminateGraceSeconds: Double = 2
     ) {
         self.kernel = kernel
         self.command = command
@@ -77,6 +79,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         self.forwardStdin = forwardStdin
         self.stallWindowSeconds = stallWindowSeconds
         self.maxStopWaitSeconds = maxStopWaitSeconds
+        self.terminateGraceSeconds = terminateGraceSeconds
     }
 
     /// The environment a command gets before `--env`: PATH, HOME, USER, LOGNAME, TERM and LANG from the caller

@@ -2,7 +2,8 @@ import Glibc
 import SandboxProtocol
 
 /// Runs the command's side of the channel in one poll loop until the command exits: stdin frames into its stdin
-/// pipe, its stdout and stderr into frames, terminate requests into signals to its process group.
+/// pipe, its stdout and stderr into frames, terminate requests and power-button presses into signals to its
+/// process group.
 ///
 /// Nothing in the loop blocks except a full port (backpressure towards the host). Stdin is written
 /// non-blocking from a pending buffer; while that buffer is large the port is not read, so a command that does
@@ -16,6 +17,7 @@ struct CommandRelay {
     let command: RunningCommand
     let terminateGraceMilliseconds: UInt32
     let log: KernelLog
+    private var powerButton: PowerButton
 
     private var stdinFD: Int32
     private var stdinPending: [UInt8] = []
@@ -30,9 +32,10 @@ struct CommandRelay {
     /// A frame header and up to ``chunkSize`` bytes of output, handed to the port together.
     private var outputBuffer = [UInt8](repeating: 0, count: Frame.headerSize + CommandRelay.chunkSize)
 
-    init(port: PortChannel, command: RunningCommand, terminateGraceMilliseconds: UInt32, log: KernelLog) {
+    init(port: PortChannel, command: RunningCommand, powerButton: PowerButton, terminateGraceMilliseconds: UInt32, log: KernelLog) {
         self.port = port
         self.command = command
+        self.powerButton = powerButton
         self.terminateGraceMilliseconds = terminateGraceMilliseconds
         self.log = log
         stdinFD = command.stdin
@@ -58,7 +61,7 @@ struct CommandRelay {
                 pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: command.pidfd, events: Int16(POLLIN), revents: 0),
-            ]
+            ] + powerButton.descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             // Without a pidfd nothing wakes the loop when the command exits: look again every 10 ms.
             var timeout: Int32 = command.pidfd >= 0 ? -1 : 10
             if let killDeadline {
@@ -79,6 +82,9 @@ struct CommandRelay {
             if fds[3].revents != 0 { stderrFD = forwardOutput(stderrFD, as: .stderr) }
             if fds[1].revents != 0 { flushStdin() }
             if fds[0].revents != 0 { readPort() }
+            for button in fds.dropFirst(5) where button.revents != 0 {
+                if powerButton.pressed(on: button.fd) { terminate(requestedBy: "power-button") }
+            }
         }
     }
 
@@ -97,13 +103,13 @@ struct CommandRelay {
                 // The host is gone: nobody will read the output; stop the command as a terminate would.
                 log.error("ksand-init: command channel closed by the host; terminating the command")
                 readingPort = false
-                terminate()
+                terminate(requestedBy: "host-gone")
                 return
             }
         } catch {
             log.error("ksand-init: \(error)")
             readingPort = false
-            terminate()
+            terminate(requestedBy: "channel-error")
             return
         }
         handleFrames()
@@ -118,7 +124,7 @@ struct CommandRelay {
             } catch {
                 log.error("ksand-init: \(error); terminating the command")
                 readingPort = false
-                terminate()
+                terminate(requestedBy: "channel-error")
                 return
             }
             switch frame.kind {
@@ -138,7 +144,7 @@ struct CommandRelay {
                 }
                 flushStdin()
             case .terminate:
-                terminate()
+                terminate(requestedBy: "host-request")
             default:
                 continue
             }
@@ -178,10 +184,13 @@ struct CommandRelay {
         stdinPendingStart = 0
     }
 
-    /// SIGTERM to the command's process group now, SIGKILL after the grace period.
-    private mutating func terminate() {
+    /// Syncs what the command wrote so far, then SIGTERM to its process group now and SIGKILL after the grace
+    /// period. (What is left outside the group is killed before power-off, see ``PowerOff``.)
+    private mutating func terminate(requestedBy how: String) {
         guard !terminating else { return }
         terminating = true
+        log.marker(.stopRequested, detail: how)
+        sync()
         kill(-command.pid, SIGTERM)
         killDeadline = Clock.milliseconds() + Int64(terminateGraceMilliseconds)
     }

@@ -46,8 +46,9 @@ final class PortChannel {
 
     /// Says hello and waits for the run spec. The host only learns that the port is open from the hello, and
     /// anything it sent earlier was dropped, so the guest speaks first.
-    func handshake(timeoutMilliseconds: Int64 = 10_000) throws(InitFailure) -> RunSpec {
-        try sendHello(deadline: Clock.milliseconds() + timeoutMilliseconds)
+    func handshake(listensToPowerButton: Bool, timeoutMilliseconds: Int64 = 10_000) throws(InitFailure) -> RunSpec {
+        let hello = Hello(listensToPowerButton: listensToPowerButton)
+        try sendHello(hello, deadline: Clock.milliseconds() + timeoutMilliseconds)
         while true {
             while let frame = try nextFrame() {
                 guard frame.kind == .spec else { continue }
@@ -171,8 +172,8 @@ final class PortChannel {
 
     /// The hello goes out as soon as the host end is open. The port may show up before the host's "open" event
     /// has reached the guest; until then it reports POLLHUP and refuses writes, so wait in short naps.
-    private func sendHello(deadline: Int64) throws(InitFailure) {
-        let hello = Frame(.hello, [Frame.protocolVersion]).encoded()
+    private func sendHello(_ content: Hello, deadline: Int64) throws(InitFailure) {
+        let hello = Frame(.hello, content.encoded()).encoded()
         var offset = 0
         while offset < hello.count {
             let n = hello.withUnsafeBytes { write(fd, $0.baseAddress! + offset, hello.count - offset) }

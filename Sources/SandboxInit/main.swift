@@ -7,6 +7,7 @@ import SandboxProtocol
 struct GuestInit {
     var log = KernelLog()
     var port: PortChannel?
+    var powerButton = PowerButton()
 
     mutating func run() -> Never {
         do {
@@ -16,7 +17,7 @@ struct GuestInit {
             try setup.switchRoot()
             let command = try CommandLauncher(spec: spec).start(log: log)
             var relay = CommandRelay(
-                port: port!, command: command, terminateGraceMilliseconds: spec.terminateGraceMilliseconds, log: log)
+                port: port!, command: command, powerButton: powerButton, terminateGraceMilliseconds: spec.terminateGraceMilliseconds, log: log)
             let status = relay.run()
             port!.send(Frame(.exit, status.encoded()))
             log.marker(.commandExit, detail: "status=\(status.shellStatus)")
@@ -42,8 +43,10 @@ struct GuestInit {
         log.marker(.initStart)
         try RootSetup.mountKernelFileSystems()
         try ModuleLoader().loadAll()
+        // Opened before the hello, which tells the host whether a power-button press will reach the init.
+        powerButton = PowerButton.open()
         port = try PortChannel.open()
-        return try port!.handshake()
+        return try port!.handshake(listensToPowerButton: powerButton.isPresent)
     }
 }
 

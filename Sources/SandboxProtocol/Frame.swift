@@ -6,7 +6,7 @@
 public struct Frame: Equatable, Sendable {
     /// What a frame carries. Values below 0x10 travel from the guest to the host, the others the other way.
     public enum Kind: UInt8, Sendable, CaseIterable {
-        /// Guest → host: the init has its channel open and waits for the spec. Payload: protocol version (1 byte).
+        /// Guest → host: the init has its channel open and waits for the spec. Payload: an encoded ``Hello``.
         case hello = 0x01
         /// Guest → host: bytes the command wrote to its standard output.
         case stdout = 0x02
@@ -20,7 +20,7 @@ public struct Frame: Equatable, Sendable {
         case spec = 0x10
         /// Host → guest: bytes for the command's standard input. An empty payload is end of file.
         case stdin = 0x11
-        /// Host → guest: stop the command (SIGTERM to its process group, grace period, SIGKILL) and power off.
+        /// Host → guest: stop the command (sync, SIGTERM to its process group, grace period, SIGKILL) and power off.
         case terminate = 0x12
     }
 
@@ -57,12 +57,15 @@ public enum FrameError: Error, Equatable, CustomStringConvertible {
     case unknownKind(UInt8)
     case payloadTooLarge(Int)
     case truncated(String)
+    case versionMismatch(guest: UInt8, host: UInt8)
 
     public var description: String {
         switch self {
         case .unknownKind(let k): return "command channel: unknown frame kind 0x\(String(k, radix: 16))"
         case .payloadTooLarge(let n): return "command channel: frame payload of \(n) bytes exceeds \(Frame.maxPayload)"
         case .truncated(let what): return "command channel: truncated \(what)"
+        case .versionMismatch(let guest, let host):
+            return "command channel: the guest init speaks version \(guest), this ksand speaks \(host); rebuild the initramfs with this ksand (it is cached by content, so a stale one means a stale ksand-init binary)"
         }
     }
 }

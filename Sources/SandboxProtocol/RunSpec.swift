@@ -160,6 +160,8 @@ public enum GuestMarker: String, Sendable, CaseIterable {
     case commandStart = "command-start"
     /// The command has ended; the line goes on with ` status=N`.
     case commandExit = "command-exit"
+    /// The init was asked to stop the command; the line goes on with how (`power-button` or `host-request`).
+    case stopRequested = "stop-requested"
     /// The init is about to power the machine off.
     case powerOff = "power-off"
 

@@ -13,6 +13,10 @@ struct RunCommand: AsyncParsableCommand {
             /tmp and /home get a tmpfs-backed overlay: writable, discarded at exit. The command runs as the caller,
             in the caller's directory, with a clean environment (PATH, HOME, USER, LOGNAME, TERM, LANG) plus --env.
             Its stdout and stderr arrive separately and byte-exact; stdin is forwarded.
+
+            With --detach the sandbox runs in the background: ksand returns once the guest's init is up and prints
+            the sandbox's name. `ksand ps` lists detached sandboxes, `ksand stop NAME` stops one; the command's
+            stdout, stderr and the console log are kept in the sandbox's state directory (`ksand ps -v` shows it).
             """
     )
 
@@ -24,6 +28,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stop the sandbox after this many seconds (exit status 124).") var timeout: Double?
     @Option(help: ArgumentHelp("When stopping the VM (timeout, Ctrl-C): seconds of still I/O before escalating to the next step.", valueName: "SECONDS")) var stall: Double = 2
     @Option(help: ArgumentHelp("When stopping the VM: seconds to wait at most while its I/O still moves.", valueName: "SECONDS")) var maxWait: Double = 300
+    @Option(help: ArgumentHelp("When stopping the VM: seconds the command's process group has between SIGTERM and SIGKILL inside the guest.", valueName: "SECONDS")) var grace: Double = 2
+    @Flag(help: "Run the sandbox in the background; return once its init is up (stdin is /dev/null, output goes to its state directory).") var detach = false
+    @Option(help: ArgumentHelp("Name of the detached sandbox (default: the first free sandbox-N).", valueName: "NAME")) var name: String?
+    @Option(help: ArgumentHelp(visibility: .private)) var supervise: String?
     @Option(name: .customLong("env"), help: ArgumentHelp("Set a variable in the command's environment.", valueName: "K=V")) var environment: [String] = []
     @Option(help: "Working directory inside the sandbox (default: the current one).") var cwd: String?
     @Option(help: ArgumentHelp("Run as this user (default: the caller).", valueName: "UID[:GID]")) var user: String?
@@ -49,10 +57,17 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--env \(variable): expected KEY=VALUE")
         }
         if stall <= 0 || maxWait < stall { throw ValidationError("--stall must be positive and --max-wait at least --stall") }
+        if grace < 0 { throw ValidationError("--grace must not be negative") }
+        if name != nil && !detach { throw ValidationError("--name names a detached sandbox: add --detach") }
+        if let name, !SandboxRegistry.isValidName(name) {
+            throw ValidationError("--name \(name): use letters, digits, '.', '_' and '-' (64 at most), starting with a letter or digit")
+        }
         if let user, parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
     }
 
     func run() async throws {
+        if detach { try startDetached() }
+        let detached = supervise.map { DetachedSandbox(directory: $0) }
         var env: [String: String] = [:]
         for variable in environment {
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -73,10 +88,11 @@ struct RunCommand: AsyncParsableCommand {
             kernel: kernelPath, command: command, environment: env, workingDirectory: cwd, uid: identity?.0,
             gid: identity?.1, overlays: (noDefaultOverlays ? [] : ["/tmp", "/home"]) + overlay, tmpfs: tmpfs,
             readWrite: rw.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-            directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin, stallWindowSeconds: stall, maxStopWaitSeconds: maxWait)
+            directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin && detached == nil, stallWindowSeconds: stall,
+            maxStopWaitSeconds: maxWait, terminateGraceSeconds: grace)
         machineOptions.apply(to: &spec, project: projectFile?.sandbox, timeout: timeout, kernelArguments: kernelArguments)
         let control = RunControl()
-        let trap = SignalTrap { _ in control.interrupt() }
+        let trap = SignalTrap { _ in control.interrupt(policy: detached?.requestedStopPolicy) }
         let verbose = self.verbose
         let result: SandboxResult
         var systemMap: String?
@@ -90,8 +106,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             var diagnostics: (@Sendable (String) -> Void)?
             if verbose { diagnostics = { @Sendable line in report("stop: " + line) } }
-            let runner = SandboxRunner(
+            var runner = SandboxRunner(
                 consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics)
+            if let detached { try supervise(detached, prepared: prepared, runner: &runner) }
             result = try await runner.run(prepared)
         } catch {
             report("error: \(error)")
@@ -103,6 +120,9 @@ struct RunCommand: AsyncParsableCommand {
         let status = SandboxExitCode.status(for: result.outcome)
         if let json, !FileManager.default.createFile(atPath: json, contents: result.jsonReport(exitStatus: status)) {
             report("warning: cannot write \(json)")
+        }
+        if let detached {
+            do { try detached.writeResult(result.jsonReport(exitStatus: status)) } catch { report("error: \(error)") }
         }
         throw ExitCode(status)
     }

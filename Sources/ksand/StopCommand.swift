@@ -5,47 +5,105 @@ import Sandbox
 struct StopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
-        abstract: "Stop a process by watching its progress: SIGTERM, wait while its I/O moves, SIGKILL once it stalls.",
+        abstract: "Stop detached sandboxes (or any process) without losing data: ask, then escalate only once I/O stalls.",
         discussion: """
-            The reaper ksand uses for its own VMs, for any process: after SIGTERM it samples /proc/PID/io and
-            /proc/PID/stat about every 100 ms. While the I/O counters keep moving it keeps waiting (up to --max-wait);
-            once they have been still for --stall it sends SIGKILL. A process flushing data is not killed mid-write;
-            one that is stuck is not waited on. Prints which step ended the process, with each step's counters.
+            ksand stop NAME... / --all: the sandbox's guest is asked to power off (the ACPI power button over QMP
+            when its init watches it, else a message on the command channel); the init syncs, SIGTERMs the
+            command's process group, SIGKILLs what is left after its grace period, syncs again and powers off.
+            Meanwhile QEMU's /proc/PID/io and CPU time are sampled about every 100 ms: while its I/O keeps moving
+            ksand waits (up to --max-wait); once it has been still for --stall, QEMU gets SIGTERM, and by the same
+            rule SIGKILL. The entry is then removed (--keep leaves its state directory: logs and result).
+
+            ksand stop --pid PID: the same reaper for any process, starting at SIGTERM.
             """
     )
 
-    @Option(help: ArgumentHelp("The process to stop.", valueName: "PID")) var pid: Int32
+    @Argument(help: ArgumentHelp("Detached sandboxes to stop (see `ksand ps`).", valueName: "NAME")) var names: [String] = []
+    @Flag(help: "Stop every detached sandbox.") var all = false
+    @Option(help: ArgumentHelp("Stop this process instead of a sandbox.", valueName: "PID")) var pid: Int32?
     @Option(help: ArgumentHelp("Seconds of still I/O after which ksand escalates.", valueName: "SECONDS")) var stall: Double = 2
     @Option(help: ArgumentHelp("Seconds to wait at most while I/O still moves.", valueName: "SECONDS")) var maxWait: Double = 300
-    @Option(help: ArgumentHelp("Write the stop report as JSON to this file.", valueName: "FILE")) var json: String?
-    @Flag(name: .shortAndLong, help: "Show each step and its counters as it happens.") var verbose = false
+    @Flag(help: "Keep a stopped sandbox's state directory (console log, stdout, stderr, result) instead of removing it.") var keep = false
+    @Option(help: ArgumentHelp("Write the stop reports as JSON to this file.", valueName: "FILE")) var json: String?
+    @Flag(name: .shortAndLong, help: "Show each step and its counters.") var verbose = false
 
     func validate() throws {
-        if pid <= 1 { throw ValidationError("--pid \(pid): not a process ksand may stop") }
+        let targets = (names.isEmpty ? 0 : 1) + (all ? 1 : 0) + (pid == nil ? 0 : 1)
+        if targets != 1 { throw ValidationError("name what to stop: sandbox names, --all, or --pid PID (one of them)") }
+        if let pid, pid <= 1 { throw ValidationError("--pid \(pid): not a process ksand may stop") }
         if stall <= 0 || maxWait <= 0 { throw ValidationError("--stall and --max-wait must be positive") }
         if maxWait < stall { throw ValidationError("--max-wait \(maxWait) is shorter than --stall \(stall)") }
     }
 
+    private var policy: StopPolicy {
+        StopPolicy(stallWindow: .milliseconds(Int(stall * 1000)), maxWait: .milliseconds(Int(maxWait * 1000)))
+    }
+
     func run() async throws {
+        if let pid { return try await stopProcess(pid) }
+        let registry = SandboxRegistry()
+        var sandboxes: [DetachedSandbox] = []
+        var failed = false
+        if all {
+            sandboxes = registry.all()
+        } else {
+            for name in names {
+                if let sandbox = registry.sandbox(named: name) {
+                    sandboxes.append(sandbox)
+                } else {
+                    report("error: no detached sandbox named \(name) (`ksand ps` lists them)")
+                    failed = true
+                }
+            }
+        }
+        // Stopped side by side: each waits on its own guest.
+        let outcomes = await withTaskGroup(of: (Int, DetachedStop.Outcome).self) { group in
+            for (index, sandbox) in sandboxes.enumerated() {
+                let policy = self.policy
+                group.addTask { (index, await DetachedStop(sandbox: sandbox, policy: policy).run()) }
+            }
+            var collected: [(Int, DetachedStop.Outcome)] = []
+            for await outcome in group { collected.append(outcome) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        for (sandbox, outcome) in zip(sandboxes, outcomes) {
+            report("\(sandbox.name): \(outcome.summary)")
+            if verbose { for line in outcome.log { report("  " + line) } }
+            if outcome.failed { failed = true }
+            if keep || outcome.failed {
+                if outcome.failed == false { report("\(sandbox.name): its state directory is kept: \(sandbox.directory)") }
+            } else {
+                registry.remove(sandbox)
+            }
+        }
+        if let json {
+            try write(outcomes.enumerated().map { index, outcome in outcome.jsonObject(name: sandboxes[index].name) }, to: json)
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    private func stopProcess(_ pid: Int32) async throws {
         guard ProcessProgress.sample(pid: pid) != nil else {
             report("error: no running process \(pid) (or its /proc/\(pid)/io is not readable: stopping another user's process needs root)")
             throw ExitCode(1)
         }
-        let policy = StopPolicy(stallWindow: .milliseconds(Int(stall * 1000)), maxWait: .milliseconds(Int(maxWait * 1000)))
         var log: (@Sendable (String) -> Void)?
         if verbose { log = { @Sendable line in report(line) } }
         let stopReport = await Reaper.stop(pid: pid, policy: policy, log: log)
         report("process \(pid) \(stopReport.description)")
         if let json {
-            let document: [String: Any] = [
+            try write([
                 "pid": Int(pid), "endedBy": stopReport.endedBy.rawValue, "seconds": stopReport.duration.seconds,
                 "ioMovingWhenKilled": stopReport.ioMovingWhenKilled, "log": stopReport.log,
-            ]
-            let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
-            guard FileManager.default.createFile(atPath: absolute(json), contents: data) else {
-                report("error: cannot write \(json)")
-                throw ExitCode(1)
-            }
+            ] as [String: Any], to: json)
+        }
+    }
+
+    private func write(_ document: Any, to path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        guard FileManager.default.createFile(atPath: absolute(path), contents: data) else {
+            report("error: cannot write \(path)")
+            throw ExitCode(1)
         }
     }
 }

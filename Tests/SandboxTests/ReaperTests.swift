@@ -85,7 +85,7 @@ import Testing
         let (report, _) = try await Self.withChild("import time\nprint('ready')\nwhile True: time.sleep(1)") { pid in
             await Reaper.stop(pid: pid, policy: Self.policy, ask: {
                 kill(pid, SIGINT)  // stands in for a power-off request
-                return true
+                return "SIGINT"
             })
         }
         #expect(report.endedBy == .ask, "\(report.log)")

@@ -28,4 +28,11 @@ int ksand_power_off(void);
 /// reboot(2) with RB_AUTOBOOT. Returns only on failure (-1 with errno set).
 int ksand_restart(void);
 
+/// Whether the evdev device open at `fd` can report KEY_POWER (the ACPI power button's input device does).
+int ksand_input_has_power_key(int fd);
+
+/// Reads every pending event from a non-blocking evdev descriptor. Returns 1 if one was a KEY_POWER press,
+/// 0 if none was, -1 with errno set when the device failed.
+int ksand_input_read_power_press(int fd);
+
 #endif

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Starts the process that supervises a detached sandbox: in a session of its own (no terminal, so closing it
+/// sends no SIGHUP), stdin and stdout on /dev/null, stderr into a log file, default signal handling.
+public enum DetachedLauncher {
+    /// Spawns `executable` with `arguments`; returns its process ID. The caller may wait for it with waitpid
+    /// while it runs; once the caller exits, init adopts it.
+    public static func spawn(executable: String, arguments: [String], stderrPath: String) throws(SandboxError) -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // POSIX_SPAWN_SETSID (glibc ≥ 2.26): setsid() in the child before exec.
+        let setSessionID: Int32 = 0x80
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setSessionID))
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard code == 0 else { throw .io(what: "cannot start the sandbox's supervisor", path: executable, errno: code) }
+        return pid
+    }
+}

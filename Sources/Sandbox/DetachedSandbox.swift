@@ -1,0 +1,142 @@
+import Foundation
+import SandboxProtocol
+
+/// A sandbox started with `ksand run --detach`: a state directory under ``SandboxRegistry/directory`` holding
+/// its record (`state.json`), sockets (`qmp.sock`, `channel.sock`), logs (`console.log`, `stdout`, `stderr`,
+/// `ksand.log`) and, once it has ended, its result (`result.json`).
+public struct DetachedSandbox: Sendable {
+    /// What the supervising ksand records about its sandbox; rewritten (atomically) as the sandbox comes up.
+    public struct Record: Codable, Equatable, Sendable {
+        public var name: String
+        /// The ksand process that owns the VM and stops it.
+        public var supervisor: ProcessIdentity
+        public var qemu: ProcessIdentity?
+        public var command: [String]
+        /// Seconds since 1970 when the sandbox was started.
+        public var startedAt: Double
+        /// The guest init is up and has the command.
+        public var ready: Bool
+        /// The init watches the ACPI power button (a QMP `system_powerdown` reaches it).
+        public var powerButton: Bool
+        public var machine: String?
+        public var accelerator: String?
+
+        public init(name: String, supervisor: ProcessIdentity, command: [String], startedAt: Double) {
+            self.name = name
+            self.supervisor = supervisor
+            self.command = command
+            self.startedAt = startedAt
+            self.ready = false
+            self.powerButton = false
+        }
+    }
+
+    public enum State: Equatable, Sendable {
+        /// Its supervisor runs; `ready` once the guest init is up.
+        case running(ready: Bool)
+        /// It ended; the status its `ksand run` would have exited with.
+        case exited(status: Int32)
+        /// Its supervisor is gone without a result (killed), but its QEMU still runs.
+        case orphaned
+        /// Nothing of it runs and it left no result: an entry to clean up.
+        case stale
+
+        public var label: String {
+            switch self {
+            case .running(let ready): return ready ? "running" : "booting"
+            case .exited(let status): return "exited \(status)"
+            case .orphaned: return "orphaned"
+            case .stale: return "stale"
+            }
+        }
+
+        public var isActive: Bool {
+            switch self {
+            case .running, .orphaned: return true
+            case .exited, .stale: return false
+            }
+        }
+    }
+
+    public let directory: String
+    public var name: String { (directory as NSString).lastPathComponent }
+
+    public init(directory: String) { self.directory = directory }
+
+    public var recordPath: String { directory + "/state.json" }
+    public var resultPath: String { directory + "/result.json" }
+    public var stopRequestPath: String { directory + "/stop-request.json" }
+    public var consoleLogPath: String { directory + "/console.log" }
+    public var stdoutPath: String { directory + "/stdout" }
+    public var stderrPath: String { directory + "/stderr" }
+    public var supervisorLogPath: String { directory + "/ksand.log" }
+    public var qmpSocketPath: String { directory + "/" + PreparedSandbox.qmpSocketName }
+
+    public var record: Record? {
+        guard let data = FileManager.default.contents(atPath: recordPath) else { return nil }
+        return try? JSONDecoder().decode(Record.self, from: data)
+    }
+
+    public func write(_ record: Record) throws(SandboxError) {
+        try DetachedSandbox.writeAtomically(try? JSONEncoder().encode(record), to: recordPath)
+    }
+
+    /// The result document the supervisor wrote when the sandbox ended.
+    public var result: [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: resultPath) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    public func writeResult(_ data: Data) throws(SandboxError) {
+        try DetachedSandbox.writeAtomically(data, to: resultPath)
+    }
+
+    public var state: State {
+        // The result comes first: a supervisor that wrote it is about to exit.
+        if let status = result?["exitStatus"] as? Int { return .exited(status: Int32(status)) }
+        guard let record else {
+            // Being created right now (the record follows the directory within milliseconds) or left half-made.
+            let age = (try? FileManager.default.attributesOfItem(atPath: directory)[.modificationDate] as? Date)
+                .map { Date().timeIntervalSince($0) } ?? .infinity
+            return age < 10 ? .running(ready: false) : .stale
+        }
+        if record.supervisor.isAlive { return .running(ready: record.ready) }
+        if let qemu = record.qemu, qemu.isAlive { return .orphaned }
+        return .stale
+    }
+
+    /// The stop policy `ksand stop` asks the supervisor to use, handed over before it is signalled.
+    public struct StopRequest: Codable, Equatable, Sendable {
+        public var stallWindowSeconds: Double
+        public var maxWaitSeconds: Double
+
+        public init(stallWindowSeconds: Double, maxWaitSeconds: Double) {
+            self.stallWindowSeconds = stallWindowSeconds
+            self.maxWaitSeconds = maxWaitSeconds
+        }
+    }
+
+    public var stopRequest: StopRequest? {
+        FileManager.default.contents(atPath: stopRequestPath).flatMap { try? JSONDecoder().decode(StopRequest.self, from: $0) }
+    }
+
+    public func write(_ request: StopRequest) throws(SandboxError) {
+        try DetachedSandbox.writeAtomically(try? JSONEncoder().encode(request), to: stopRequestPath)
+    }
+
+    /// Whether the guest reached its power-off: the init's marker is in the console log.
+    public var consoleShowsPowerOff: Bool {
+        guard let text = try? String(contentsOfFile: consoleLogPath, encoding: .utf8) else { return false }
+        return text.contains("reboot: Power down") || text.contains(GuestMarker.powerOff.line())
+    }
+
+    static func writeAtomically(_ data: Data?, to path: String) throws(SandboxError) {
+        guard let data else { throw .io(what: "cannot encode", path: path, errno: EINVAL) }
+        let temporary = path + ".\(getpid()).tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data), rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw .io(what: "cannot write", path: path, errno: code)
+        }
+    }
+}

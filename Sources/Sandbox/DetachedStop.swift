@@ -1,0 +1,124 @@
+import Foundation
+
+/// Stops one detached sandbox. A running one is stopped by its supervising ksand (it owns the VM and the command
+/// channel): the stop policy is left in its state directory, the supervisor gets SIGTERM and runs the reaper, and
+/// its result says how the VM ended. An orphaned one (its ksand was killed) is reaped here, asking through QMP.
+public struct DetachedStop: Sendable {
+    public struct Outcome: Sendable {
+        /// The reaper's step that ended QEMU; nil when nothing had to be stopped.
+        public var endedBy: StopReport.Step?
+        public var seconds: Double
+        public var ioMovingWhenKilled: Bool
+        /// The guest reached its own power-off (the console log shows it).
+        public var guestPoweredOff: Bool
+        /// The status the sandbox's `ksand run` ended with, when known.
+        public var exitStatus: Int32?
+        public var summary: String
+        public var log: [String]
+        public var failed: Bool
+
+        public func jsonObject(name: String) -> [String: Any] {
+            var document: [String: Any] = [
+                "name": name, "summary": summary, "seconds": seconds, "guestPoweredOff": guestPoweredOff,
+                "ioMovingWhenKilled": ioMovingWhenKilled, "log": log, "failed": failed,
+            ]
+            if let endedBy { document["endedBy"] = endedBy.rawValue }
+            if let exitStatus { document["exitStatus"] = Int(exitStatus) }
+            return document
+        }
+    }
+
+    public var sandbox: DetachedSandbox
+    public var policy: StopPolicy
+
+    public init(sandbox: DetachedSandbox, policy: StopPolicy) {
+        self.sandbox = sandbox
+        self.policy = policy
+    }
+
+    public func run() async -> Outcome {
+        switch sandbox.state {
+        case .exited(let status):
+            return Outcome(endedBy: nil, seconds: 0, ioMovingWhenKilled: false, guestPoweredOff: sandbox.consoleShowsPowerOff,
+                           exitStatus: status, summary: "had already exited with status \(status)", log: [], failed: false)
+        case .stale:
+            return Outcome(endedBy: nil, seconds: 0, ioMovingWhenKilled: false, guestPoweredOff: false, exitStatus: nil,
+                           summary: "was a stale entry: nothing of it ran", log: [], failed: false)
+        case .orphaned:
+            return await reapOrphan()
+        case .running:
+            return await stopThroughSupervisor()
+        }
+    }
+
+    private func stopThroughSupervisor() async -> Outcome {
+        let started = ContinuousClock.now
+        guard let record = sandbox.record else {
+            return failure("its record is not written yet (it is starting); try again in a moment")
+        }
+        do {
+            try sandbox.write(DetachedSandbox.StopRequest(
+                stallWindowSeconds: policy.stallWindow.seconds, maxWaitSeconds: policy.maxWait.seconds))
+        } catch {
+            return failure("\(error)")
+        }
+        kill(record.supervisor.pid, SIGTERM)
+        // The supervisor's reaper waits at most `maxWait` per step (ask, SIGTERM, SIGKILL); then it writes its result.
+        let cap = policy.maxWait * 3 + policy.stallWindow * 3 + .seconds(30)
+        while record.supervisor.isAlive {
+            if ContinuousClock.now - started > cap {
+                return failure("its ksand (pid \(record.supervisor.pid)) did not finish stopping within \(Int(cap.seconds))s; see \(sandbox.supervisorLogPath)")
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let wall = (ContinuousClock.now - started).seconds
+        guard let result = sandbox.result else {
+            if let qemu = record.qemu, qemu.isAlive { return await reapOrphan() }
+            return failure("its ksand ended without writing a result; see \(sandbox.supervisorLogPath)")
+        }
+        let status = (result["exitStatus"] as? Int).map { Int32($0) }
+        let poweredOff = sandbox.consoleShowsPowerOff
+        guard let stop = result["stop"] as? [String: Any], let step = (stop["endedBy"] as? String).flatMap(StopReport.Step.init(rawValue:)) else {
+            return Outcome(endedBy: nil, seconds: wall, ioMovingWhenKilled: false, guestPoweredOff: poweredOff, exitStatus: status,
+                           summary: "had already exited with status \(status.map(String.init) ?? "?")", log: [], failed: false)
+        }
+        let moving = stop["ioMovingWhenKilled"] as? Bool ?? false
+        let seconds = stop["seconds"] as? Double ?? wall
+        return Outcome(endedBy: step, seconds: seconds, ioMovingWhenKilled: moving, guestPoweredOff: poweredOff, exitStatus: status,
+                       summary: Self.summary(step: step, seconds: seconds, moving: moving, poweredOff: poweredOff),
+                       log: stop["log"] as? [String] ?? [], failed: false)
+    }
+
+    /// Its ksand is gone, so nobody holds the command channel: the init has already been told the host left and
+    /// stops the command itself. Ask once more with the power button if the init watches it, then escalate.
+    private func reapOrphan() async -> Outcome {
+        guard let record = sandbox.record, let qemu = record.qemu, qemu.isAlive else {
+            return Outcome(endedBy: .alreadyGone, seconds: 0, ioMovingWhenKilled: false, guestPoweredOff: sandbox.consoleShowsPowerOff,
+                           exitStatus: nil, summary: "its QEMU was already gone", log: [], failed: false)
+        }
+        let qmp = QMPClient(socketPath: sandbox.qmpSocketPath)
+        let ask: (@Sendable () async -> String?)? = record.powerButton
+            ? { @Sendable in (try? qmp.execute("system_powerdown")) != nil ? "pressed the ACPI power button (QMP system_powerdown)" : nil } : nil
+        let report = await Reaper.stop(pid: qemu.pid, policy: policy, ask: ask)
+        let poweredOff = report.endedBy == .ask
+        return Outcome(endedBy: report.endedBy, seconds: report.duration.seconds, ioMovingWhenKilled: report.ioMovingWhenKilled,
+                       guestPoweredOff: poweredOff, exitStatus: nil,
+                       summary: "its ksand was gone; QEMU " + Self.summary(step: report.endedBy, seconds: report.duration.seconds,
+                                                                          moving: report.ioMovingWhenKilled, poweredOff: poweredOff),
+                       log: report.log, failed: false)
+    }
+
+    static func summary(step: StopReport.Step, seconds: Double, moving: Bool, poweredOff: Bool) -> String {
+        let time = String(format: "%.2fs", seconds)
+        switch step {
+        case .alreadyGone: return "was already gone"
+        case .ask: return "stopped after \(time): the guest powered off" + (poweredOff ? "" : " (no power-off line on its console)")
+        case .sigterm: return "did not power off; QEMU ended on SIGTERM after \(time), once its I/O had stalled"
+        case .sigkill: return "did not power off; QEMU was SIGKILLed after \(time)" + (moving ? " with its I/O still moving at --max-wait" : ", once its I/O had stalled")
+        }
+    }
+
+    private func failure(_ why: String) -> Outcome {
+        Outcome(endedBy: nil, seconds: 0, ioMovingWhenKilled: false, guestPoweredOff: false, exitStatus: nil, summary: why, log: [], failed: true)
+    }
+}

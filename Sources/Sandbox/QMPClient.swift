@@ -1,0 +1,113 @@
+import Foundation
+
+/// A failed exchange with QEMU's QMP control socket.
+public struct QMPError: Error, CustomStringConvertible, Sendable {
+    public var socket: String
+    public var reason: String
+    public var description: String { "QMP \(socket): \(reason)" }
+}
+
+/// Sends one command over QEMU's QMP socket (`-qmp unix:PATH,server=on,wait=off`): connect, read the greeting,
+/// negotiate capabilities, execute, read the reply. Each call is its own short connection; every wait is bounded.
+public struct QMPClient: Sendable {
+    public var socketPath: String
+    public var timeout: Duration
+
+    public init(socketPath: String, timeout: Duration = .seconds(2)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    /// Executes `command` (e.g. `system_powerdown`) and returns its `return` value.
+    @discardableResult
+    public func execute(_ command: String, arguments: [String: Any]? = nil) throws(QMPError) -> Any {
+        let fd = try connect()
+        defer { close(fd) }
+        var reader = LineReader(fd: fd, socket: socketPath, deadline: ContinuousClock.now + timeout)
+        guard let greeting = try object(reader.nextLine()), greeting["QMP"] != nil else {
+            throw fail("no QMP greeting (is this a QMP socket?)")
+        }
+        try send(["execute": "qmp_capabilities"], on: fd)
+        _ = try reply(&reader, to: "qmp_capabilities")
+        var message: [String: Any] = ["execute": command]
+        if let arguments { message["arguments"] = arguments }
+        try send(message, on: fd)
+        return try reply(&reader, to: command)
+    }
+
+    private func connect() throws(QMPError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw fail("socket: \(errnoText(errno))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        guard socketPath.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw fail("path too long for a unix socket")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8) + [0]) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(fd)
+            throw fail("cannot connect: \(errnoText(code))")
+        }
+        return fd
+    }
+
+    private func send(_ message: [String: Any], on fd: Int32) throws(QMPError) {
+        guard var data = try? JSONSerialization.data(withJSONObject: message) else { throw fail("cannot encode \(message)") }
+        data.append(UInt8(ascii: "\n"))
+        let written = data.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard written == data.count else { throw fail("send: \(errnoText(errno))") }
+    }
+
+    /// The `return` of the reply to the command just sent; asynchronous events in between are skipped.
+    private func reply(_ reader: inout LineReader, to command: String) throws(QMPError) -> Any {
+        while true {
+            guard let message = try object(reader.nextLine()) else { throw fail("unreadable reply to \(command)") }
+            if message["event"] != nil { continue }
+            if let result = message["return"] { return result }
+            if let error = message["error"] as? [String: Any] {
+                throw fail("\(command) failed: \(error["desc"] as? String ?? "\(error)")")
+            }
+            throw fail("unexpected reply to \(command): \(message)")
+        }
+    }
+
+    private func object(_ line: String) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+
+    private func fail(_ reason: String) -> QMPError { QMPError(socket: socketPath, reason: reason) }
+
+    /// Reads newline-terminated messages until the deadline.
+    private struct LineReader {
+        let fd: Int32
+        let socket: String
+        let deadline: ContinuousClock.Instant
+        var buffer: [UInt8] = []
+
+        mutating func nextLine() throws(QMPError) -> String {
+            while true {
+                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                    buffer.removeSubrange(...newline)
+                    return line
+                }
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { throw QMPError(socket: socket, reason: "no reply in time") }
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&poller, 1, Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
+                if ready < 0 && errno == EINTR { continue }
+                guard ready > 0 else { continue }
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                let n = read(fd, &chunk, chunk.count)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw QMPError(socket: socket, reason: "QEMU closed the connection") }
+                buffer += chunk[0..<n]
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Sandbox
+
+struct PsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ps",
+        abstract: "List detached sandboxes (`ksand run --detach`): running, booting, exited, or orphaned.",
+        discussion: """
+            An exited sandbox stays listed with its status until `ksand stop NAME` removes it (its output is in its
+            state directory). An orphaned one lost its ksand (killed) while its QEMU still runs: `ksand stop NAME`
+            stops it. Entries of which nothing runs and no result is left (their ksand was killed, the host
+            rebooted) are removed.
+            """
+    )
+
+    @Flag(name: .shortAndLong, help: "Show each sandbox's state directory (console log, stdout, stderr, result).") var verbose = false
+    @Flag(help: "Print the list as JSON.") var json = false
+
+    func run() async throws {
+        let registry = SandboxRegistry()
+        var rows: [(sandbox: DetachedSandbox, state: DetachedSandbox.State, record: DetachedSandbox.Record?)] = []
+        for sandbox in registry.all() {
+            let state = sandbox.state
+            if state == .stale {
+                registry.remove(sandbox)
+                report("removed the stale entry \(sandbox.name) (nothing of it runs and it left no result)")
+                continue
+            }
+            rows.append((sandbox, state, sandbox.record))
+        }
+        if json {
+            let documents: [[String: Any]] = rows.map { row in
+                var document: [String: Any] = ["name": row.sandbox.name, "state": row.state.label, "directory": row.sandbox.directory]
+                if case .exited(let status) = row.state { document["exitStatus"] = Int(status) }
+                if let record = row.record {
+                    document["command"] = record.command
+                    document["startedAt"] = record.startedAt
+                    document["supervisorPid"] = Int(record.supervisor.pid)
+                    if let qemu = record.qemu { document["qemuPid"] = Int(qemu.pid) }
+                    if let machine = record.machine { document["machine"] = machine }
+                    if let accelerator = record.accelerator { document["accelerator"] = accelerator }
+                }
+                return document
+            }
+            let data = try JSONSerialization.data(withJSONObject: documents, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var table = [["NAME", "STATE", "UPTIME", "QEMU PID", "COMMAND"] + (verbose ? ["DIRECTORY"] : [])]
+        for row in rows {
+            let uptime = row.record.map { uptimeText(since: $0.startedAt) } ?? "-"
+            let qemu = row.state.isActive ? row.record?.qemu.map { String($0.pid) } ?? "-" : "-"
+            let command = row.record.map { $0.command.joined(separator: " ") } ?? "?"
+            table.append([row.sandbox.name, row.state.label, row.state.isActive ? uptime : "-", qemu, command] + (verbose ? [row.sandbox.directory] : []))
+        }
+        print(render(table), terminator: "")
+    }
+
+    private func uptimeText(since start: Double) -> String {
+        let seconds = max(0, Int(Date().timeIntervalSince1970 - start))
+        if seconds < 120 { return "\(seconds)s" }
+        if seconds < 7200 { return "\(seconds / 60)m" }
+        return "\(seconds / 3600)h"
+    }
+
+    /// Columns padded to their widest cell; the last column is not padded.
+    private func render(_ rows: [[String]]) -> String {
+        guard let columns = rows.first?.count else { return "" }
+        let widths = (0..<columns).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == columns - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ") + "\n"
+        }.joined()
+    }
+}
