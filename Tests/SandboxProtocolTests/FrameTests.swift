@@ -4,7 +4,7 @@ import Testing
 @Suite struct FrameTests {
     @Test func framesSurviveArbitrarySplits() throws {
         let frames = [
-            Frame(.hello, [Frame.protocolVersion]),
+            Frame(.hello, Hello(listensToPowerButton: true).encoded()),
             Frame(.stdout, Array("out\n".utf8)),
             Frame(.stderr, [0, 255, 10, 13]),
             Frame(.stdin, []),
