@@ -1,7 +1,8 @@
 import Foundation
 
 /// Starts the process that supervises a detached sandbox: in a session of its own (no terminal, so closing it
-/// sends no SIGHUP), stdin and stdout on /dev/null, stderr into a log file, default signal handling.
+/// sends no SIGHUP), stdin and stdout on /dev/null, stderr into a log file, no other descriptors, default signal
+/// handling.
 public enum DetachedLauncher {
     /// Spawns `executable` with `arguments`; returns its process ID. The caller may wait for it with waitpid
     /// while it runs; once the caller exits, init adopts it.
@@ -26,6 +27,9 @@ public enum DetachedLauncher {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        // Nothing else is handed down: a descriptor inherited by accident (the write end of whatever pipe reads
+        // `ksand run --detach`'s output) would keep the caller waiting for an end of file until the sandbox ends.
+        markAllCloseOnExec(from: 3)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -33,5 +37,14 @@ public enum DetachedLauncher {
         let code = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard code == 0 else { throw .io(what: "cannot start the sandbox's supervisor", path: executable, errno: code) }
         return pid
+    }
+
+    /// Sets FD_CLOEXEC on every open descriptor from `first` up (this process's own descriptors stay usable).
+    private static func markAllCloseOnExec(from first: Int32) {
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap(Int32.init) where fd >= first {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 }

@@ -18,6 +18,13 @@ public struct ProcessProgress: Equatable, Sendable, CustomStringConvertible {
             || readBytes != earlier.readBytes || writtenBytes != earlier.writtenBytes
     }
 
+    /// Whether the process moved at least `floor` bytes through read/write calls since `earlier`, or any
+    /// storage I/O happened. Below the floor is an event loop's own chatter (eventfd and timer reads).
+    public func ioMoved(since earlier: ProcessProgress, atLeast floor: UInt64) -> Bool {
+        let chars = (readChars &- earlier.readChars) &+ (writtenChars &- earlier.writtenChars)
+        return chars >= max(floor, 1) || readBytes != earlier.readBytes || writtenBytes != earlier.writtenBytes
+    }
+
     public var description: String {
         "rchar=\(readChars) wchar=\(writtenChars) read_bytes=\(readBytes) write_bytes=\(writtenBytes) cpu=\(cpuTicks)"
     }

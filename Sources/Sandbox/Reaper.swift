@@ -8,11 +8,19 @@ public struct StopPolicy: Sendable, Equatable {
     public var maxWait: Duration
     /// How often the counters are sampled.
     public var sampleInterval: Duration
+    /// Read and write calls moving fewer bytes than this within a stall window are not progress: an idle QEMU's
+    /// event loop reads and writes a few dozen bytes a second of eventfd and timer counters, and that chatter must
+    /// not keep a stuck guest alive. Any change in storage I/O (read_bytes, write_bytes) always counts.
+    public var noiseFloorBytes: UInt64
 
-    public init(stallWindow: Duration = .seconds(2), maxWait: Duration = .seconds(300), sampleInterval: Duration = .milliseconds(100)) {
+    public init(
+        stallWindow: Duration = .seconds(2), maxWait: Duration = .seconds(300), sampleInterval: Duration = .milliseconds(100),
+        noiseFloorBytes: UInt64 = 4096
+    ) {
         self.stallWindow = stallWindow
         self.maxWait = maxWait
         self.sampleInterval = sampleInterval
+        self.noiseFloorBytes = noiseFloorBytes
     }
 }
 
@@ -88,15 +96,18 @@ public enum Reaper {
     ) async -> (progress: ProcessProgress, moving: Bool)? {
         let clock = ContinuousClock()
         let begin = clock.now
-        guard var previous = ProcessProgress.sample(pid: pid) else { return nil }
+        // Movement is measured from the last point where the process was seen making progress, so slow chatter
+        // adds up and only counts once it passes the noise floor.
+        guard var reference = ProcessProgress.sample(pid: pid) else { return nil }
         var lastMovement = clock.now
-        note("counters: \(previous)")
+        note("counters: \(reference)")
         while true {
             try? await Task.sleep(for: policy.sampleInterval)
             guard let current = ProcessProgress.sample(pid: pid) else { return nil }
             let now = clock.now
-            if current.ioMoved(since: previous) {
+            if current.ioMoved(since: reference, atLeast: policy.noiseFloorBytes) {
                 lastMovement = now
+                reference = current
             }
             if now - lastMovement >= policy.stallWindow {
                 note("I/O still for \((now - lastMovement).seconds.formatted3)s: \(current)")
@@ -106,7 +117,6 @@ public enum Reaper {
                 note("waited the maximum \(policy.maxWait.seconds.formatted3)s with I/O moving: \(current)")
                 return (current, true)
             }
-            previous = current
         }
     }
 }

@@ -70,11 +70,19 @@ struct KsandProcess {
 
     /// QEMU processes whose command line contains `marker` (left behind if ksand failed to reap them).
     static func qemuProcesses(containing marker: String) -> [Int32] {
+        processes { $0.contains("qemu") && $0.contains(marker) }
+    }
+
+    /// Processes whose command line contains `text`.
+    static func processes(containing text: String) -> [Int32] {
+        processes { $0.contains(text) }
+    }
+
+    private static func processes(where matches: (String) -> Bool) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let cmdline = String(decoding: data, as: UTF8.self)
-            return cmdline.contains("qemu") && cmdline.contains(marker)
+            guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return false }
+            return matches(String(decoding: data, as: UTF8.self))
         }
     }
 }

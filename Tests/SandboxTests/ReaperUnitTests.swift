@@ -71,3 +71,20 @@ import Testing
         #expect(SandboxRunner.tail(of: []) == [])
     }
 }
+
+@Suite struct NoiseFloorTests {
+    /// Counters of an idle QEMU one second apart (recorded): 16 bytes of eventfd reads and writes each way.
+    @Test func anIdleEventLoopIsBelowTheFloorAndAFlushIsAbove() throws {
+        let stat = ProcessProgressTests.stat
+        let idle1 = try #require(ProcessProgress(io: "rchar: 2742833\nwchar: 16228\nread_bytes: 0\nwrite_bytes: 0\n", stat: stat))
+        let idle2 = try #require(ProcessProgress(io: "rchar: 2742849\nwchar: 16244\nread_bytes: 0\nwrite_bytes: 0\n", stat: stat))
+        #expect(idle2.ioMoved(since: idle1))
+        #expect(!idle2.ioMoved(since: idle1, atLeast: StopPolicy().noiseFloorBytes))
+        var flushed = idle2
+        flushed.writtenChars += 65536
+        #expect(flushed.ioMoved(since: idle1, atLeast: StopPolicy().noiseFloorBytes))
+        var disk = idle1
+        disk.writtenBytes += 4096
+        #expect(disk.ioMoved(since: idle1, atLeast: 1 << 30))
+    }
+}
