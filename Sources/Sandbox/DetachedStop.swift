@@ -103,7 +103,7 @@ public struct DetachedStop: Sendable {
         let poweredOff = report.endedBy == .ask
         return Outcome(endedBy: report.endedBy, seconds: report.duration.seconds, ioMovingWhenKilled: report.ioMovingWhenKilled,
                        guestPoweredOff: poweredOff, exitStatus: nil,
-                       summary: "its ksand was gone; QEMU " + Self.summary(step: report.endedBy, seconds: report.duration.seconds,
+                       summary: "its ksand was gone; " + Self.summary(step: report.endedBy, seconds: report.duration.seconds,
                                                                           moving: report.ioMovingWhenKilled, poweredOff: poweredOff),
                        log: report.log, failed: false)
     }
@@ -113,8 +113,8 @@ public struct DetachedStop: Sendable {
         switch step {
         case .alreadyGone: return "was already gone"
         case .ask: return "stopped after \(time): the guest powered off" + (poweredOff ? "" : " (no power-off line on its console)")
-        case .sigterm: return "did not power off; QEMU ended on SIGTERM after \(time), once its I/O had stalled"
-        case .sigkill: return "did not power off; QEMU was SIGKILLed after \(time)" + (moving ? " with its I/O still moving at --max-wait" : ", once its I/O had stalled")
+        case .sigterm: return "the guest did not power off; QEMU ended on SIGTERM after \(time), once its I/O had stalled"
+        case .sigkill: return "the guest did not power off; QEMU was SIGKILLed after \(time)" + (moving ? " with its I/O still moving at --max-wait" : ", once its I/O had stalled")
         }
     }
 

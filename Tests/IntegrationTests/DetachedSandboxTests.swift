@@ -147,6 +147,27 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
+    @Test func anOrphanedQEMUIsReapedByStopThroughQMP() throws {
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        let marker = KsandProcess.marker()
+        // A guest that outlives its ksand: the init's stop (channel closed) meets a command ignoring SIGTERM.
+        let started = try start("orphan", marker: marker, options: ["--grace", "600"], ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
+        #expect(started.status == 0, "stderr: \(started.stderr)")
+        try waitFor("the command to ignore SIGTERM") { read("orphan", "stdout") == "ready\n" }
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory("orphan") + "/state.json"))) as? [String: Any])
+        let supervisor = try #require((record["supervisor"] as? [String: Any])?["pid"] as? Int)
+        kill(Int32(supervisor), SIGKILL)
+        try waitFor("the supervisor to die") { !KsandProcess.isRunning(Int32(supervisor)) }
+        #expect(KsandProcess.qemuProcesses(containing: marker).count == 1)
+        #expect(try ksand(["ps"]).text.contains("orphaned"))
+        let stop = try ksand(["stop", "orphan", "--stall", "1", "-v"])
+        #expect(stop.status == 0, "stderr: \(stop.stderr)")
+        #expect(stop.stderr.contains("its ksand was gone; the guest did not power off; QEMU ended on SIGTERM"), "stderr: \(stop.stderr)")
+        #expect(stop.stderr.contains("pressed the ACPI power button"))
+        #expect(!FileManager.default.fileExists(atPath: directory("orphan")))
+        expectNothingLeft(marker)
+    }
+
     @Test func namesAndMisuseGetClearErrors() throws {
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         let missing = try ksand(["stop", "nosuch"])
