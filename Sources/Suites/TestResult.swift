@@ -56,13 +56,20 @@ public struct TestResult: Sendable {
                 if !reasons.contains(line) { reasons.append(line) }
             }
         }
-        reasons += breaches.map { "over budget: \($0.description)" + (runs.count > 1 ? " (median of \(runs.count) runs)" : "") }
+        reasons += reportedBreaches.map { "over budget: \($0.description)" + (runs.count > 1 ? " (median of \(runs.count) runs)" : "") }
         return reasons
+    }
+
+    /// The breaches worth a reason: a budget whose phases were not measured because a run failed (interrupted, timed
+    /// out, never booted) only repeats that failure; it is named only when every run otherwise passed.
+    var reportedBreaches: [BudgetCheck] {
+        let runsPassed = runs.allSatisfy(\.passed)
+        return breaches.filter { $0.measured != nil || runsPassed }
     }
 
     /// The largest console gaps behind each breached budget, from the run closest to the median of that metric.
     public func blame(top: Int = 3) -> [(BudgetCheck.Metric, [ConsoleGap])] {
-        breaches.compactMap { check in
+        reportedBreaches.compactMap { check in
             guard let run = representativeRun(for: check.metric) else { return nil }
             let gaps = check.metric == .boot ? run.blame.boot : run.blame.shutdown
             return (check.metric, Array(gaps.prefix(top)))

@@ -35,6 +35,14 @@ extension SerializedIntegrationTests {
         var description: String { "timed out waiting for \(what)" }
     }
 
+    /// After a test, pass or fail: kill whatever it left running and remove its state directories.
+    func cleanUp(_ marker: String?) {
+        for pid in KsandProcess.processes(containing: runtime) + (marker.map(KsandProcess.qemuProcesses(containing:)) ?? []) {
+            kill(pid, SIGKILL)
+        }
+        try? FileManager.default.removeItem(atPath: runtime)
+    }
+
     /// Nothing of the sandbox may be left: no QEMU with its marker, no supervising ksand of this state directory.
     func expectNothingLeft(_ marker: String) {
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty, "a QEMU process was left behind")
@@ -42,8 +50,8 @@ extension SerializedIntegrationTests {
     }
 
     @Test func detachThenStopPowersTheGuestOffCleanly() throws {
-        defer { try? FileManager.default.removeItem(atPath: runtime) }
         let marker = KsandProcess.marker()
+        defer { cleanUp(marker) }
         let started = try start("web", marker: marker, ["sh", "-c", "echo started; exec sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         #expect(started.text == "web\n")
@@ -78,8 +86,8 @@ extension SerializedIntegrationTests {
     }
 
     @Test func aGuestIgnoringThePowerOffIsKilledAfterTheStallWindow() throws {
-        defer { try? FileManager.default.removeItem(atPath: runtime) }
         let marker = KsandProcess.marker()
+        defer { cleanUp(marker) }
         // The command ignores SIGTERM and the init's grace is long: the guest never powers off by itself.
         let started = try start("stubborn", marker: marker, options: ["--grace", "600"],
                                 ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
@@ -100,10 +108,10 @@ extension SerializedIntegrationTests {
     }
 
     @Test func aGuestStillWritingIntoAnRWShareFinishesItsFile() throws {
-        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        let marker = KsandProcess.marker()
+        defer { cleanUp(marker) }
         let shared = runtime + "/shared"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        let marker = KsandProcess.marker()
         // Writes 48 MiB in 1 MiB blocks (block i is all byte i), fsyncing each, 0.1 s apart; on SIGTERM it
         // finishes the file before it exits, as a program flushing its data does.
         let writer = """
@@ -132,8 +140,8 @@ extension SerializedIntegrationTests {
     }
 
     @Test func aKilledSupervisorLeavesNoQEMUAndPsCleansItsEntry() throws {
-        defer { try? FileManager.default.removeItem(atPath: runtime) }
         let marker = KsandProcess.marker()
+        defer { cleanUp(marker) }
         let started = try start("doomed", marker: marker, ["sleep", "600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory("doomed") + "/state.json"))) as? [String: Any])
@@ -148,8 +156,8 @@ extension SerializedIntegrationTests {
     }
 
     @Test func anOrphanedQEMUIsReapedByStopThroughQMP() throws {
-        defer { try? FileManager.default.removeItem(atPath: runtime) }
         let marker = KsandProcess.marker()
+        defer { cleanUp(marker) }
         // A guest that outlives its ksand: the init's stop (channel closed) meets a command ignoring SIGTERM.
         let started = try start("orphan", marker: marker, options: ["--grace", "600"], ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
@@ -169,7 +177,7 @@ extension SerializedIntegrationTests {
     }
 
     @Test func namesAndMisuseGetClearErrors() throws {
-        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        defer { cleanUp(nil) }
         let missing = try ksand(["stop", "nosuch"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no detached sandbox named nosuch"))
