@@ -24,10 +24,22 @@ extension RunCommand {
             report("error: \(error)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
+        // Ctrl-C while the sandbox comes up cancels it: the supervisor stops the VM as it would for `ksand stop`.
+        let interrupted = InterruptFlag()
+        let trap = SignalTrap { _ in
+            if !interrupted.isSet { kill(supervisor, SIGTERM) }
+            interrupted.set()
+        }
+        defer { _ = trap }
         let deadline = ContinuousClock.now + RunCommand.detachReadyWait
         while true {
             var status: Int32 = 0
             if waitpid(supervisor, &status, WNOHANG) == supervisor {
+                if interrupted.isSet {
+                    registry.remove(sandbox)
+                    report("interrupted; sandbox \(sandbox.name) was stopped")
+                    throw ExitCode(SandboxExitCode.interrupted.rawValue)
+                }
                 // It ended before (or right as) the guest came up: show what it said and keep only a real result.
                 let log = (try? String(contentsOfFile: sandbox.supervisorLogPath, encoding: .utf8)) ?? ""
                 if !log.isEmpty { FileHandle.standardError.write(Data(log.utf8)) }
@@ -35,12 +47,12 @@ extension RunCommand {
                 if sandbox.result == nil { registry.remove(sandbox) } else { report("sandbox \(sandbox.name) has already ended; its output is in \(sandbox.directory)") }
                 throw ExitCode(code)
             }
-            if let record = sandbox.record, record.ready {
+            if !interrupted.isSet, let record = sandbox.record, record.ready {
                 print(sandbox.name)
                 report("sandbox \(sandbox.name) is running (ksand pid \(record.supervisor.pid), QEMU pid \(record.qemu.map { String($0.pid) } ?? "?")); stop it with `ksand stop \(sandbox.name)`")
                 throw ExitCode.success
             }
-            if ContinuousClock.now >= deadline {
+            if !interrupted.isSet && ContinuousClock.now >= deadline {
                 print(sandbox.name)
                 report("sandbox \(sandbox.name) is still booting after \(Int(RunCommand.detachReadyWait.seconds))s; see `ksand ps` and \(sandbox.consoleLogPath)")
                 throw ExitCode.success
@@ -99,6 +111,14 @@ extension DetachedSandbox {
             StopPolicy(stallWindow: .milliseconds(Int($0.stallWindowSeconds * 1000)), maxWait: .milliseconds(Int($0.maxWaitSeconds * 1000)))
         }
     }
+}
+
+/// Set from a signal handler, read by the waiting loop.
+private final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }
 
 /// Rewrites a detached sandbox's record from the runner's threads, one change at a time.

@@ -176,6 +176,23 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
+    @Test func ctrlCWhileTheSandboxBootsCancelsIt() throws {
+        let marker = KsandProcess.marker()
+        defer { cleanUp(marker) }
+        // The distro kernel takes seconds to boot under TCG: the interrupt lands before the init is up.
+        let result = try KsandProcess.run(
+            ["run", "--detach", "--name", "slow", "--accel", "tcg", "--append", marker, "--", "sleep", "600"], limit: 120,
+            environment: ["KSAND_RUNTIME_DIR": runtime]
+        ) { process in
+            Thread.sleep(forTimeInterval: 1.5)
+            kill(process.processIdentifier, SIGINT)
+        }
+        #expect(result.status == 130, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("sandbox slow was stopped"))
+        #expect(!FileManager.default.fileExists(atPath: directory("slow")))
+        expectNothingLeft(marker)
+    }
+
     @Test func namesAndMisuseGetClearErrors() throws {
         defer { cleanUp(nil) }
         let missing = try ksand(["stop", "nosuch"])
