@@ -25,18 +25,23 @@ final class ConsoleRecorder: @unchecked Sendable {
         }
     }
 
-    /// Feeds bytes read from QEMU's stdout.
-    func consume(_ bytes: UnsafeRawBufferPointer) {
+    /// Feeds bytes read from QEMU's stdout. Returns true when a line among them says the kernel is done (it
+    /// powers off, halts or restarts): past that line the guest does nothing more.
+    @discardableResult
+    func consume(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let now = (ContinuousClock.now - origin).seconds
-        lock.withLock {
+        return lock.withLock {
             var start = 0
+            var kernelDone = false
             for (index, byte) in bytes.enumerated() where byte == 0x0a {
                 partial.append(contentsOf: bytes[start...index])
                 emit(partial, at: now)
+                if BootEvent.recognise(lines[lines.count - 1].text) == .powerOff { kernelDone = true }
                 partial.removeAll(keepingCapacity: true)
                 start = index + 1
             }
             partial.append(contentsOf: bytes[start...])
+            return kernelDone
         }
     }
 

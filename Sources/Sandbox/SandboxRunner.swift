@@ -82,7 +82,7 @@ public struct SandboxRunner: Sendable {
                     let relay = ChannelRelay(socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin) {
                         control.markExit()
                         // The guest powers itself off now; escalate only if QEMU lingers with its I/O stalled.
-                        relayBox.shutdownWatch = Task {
+                        relayBox.watchShutdown {
                             await Reaper.stop(pid: pid, policy: policy, ask: { "the command ended; the guest powers itself off" }, log: diagnostics)
                         }
                     }
@@ -93,7 +93,12 @@ public struct SandboxRunner: Sendable {
                     return relay.current
                 }
                 for try await chunk in execution.standardOutput {
-                    chunk.withUnsafeBytes { recorder.consume($0) }
+                    if chunk.withUnsafeBytes({ recorder.consume($0) }) {
+                        // A kernel that halts (no power-off method, e.g. no ACPI) leaves QEMU running: reap it once idle.
+                        relayBox.watchShutdown {
+                            await Reaper.stop(pid: pid, policy: policy, ask: { "the guest kernel has powered off or halted" }, log: diagnostics)
+                        }
+                    }
                 }
                 relayBox.qemuGone = true
                 recorder.finish()
@@ -130,7 +135,9 @@ public struct SandboxRunner: Sendable {
         } else if let error = relayOutcome?.protocolError {
             outcome = .bootFailed("the command channel broke: \(error)")
         } else {
+            let initStarted = lines.contains { $0.text.hasPrefix(GuestMarker.initStart.line()) }
             let how = relayOutcome?.sawHello == true ? "after the init started, before the command ended"
+                : initStarted ? "after the init started, before it reached the command channel (its error is among the console lines)"
                 : "before the guest init started"
             outcome = .bootFailed("the VM stopped \(how) (QEMU \(execution.terminationStatus))"
                 + (qemuStderr.isEmpty ? "" : ": " + qemuStderr.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -206,8 +213,13 @@ final class RelayBox: @unchecked Sendable {
         get { lock.withLock { _gone } }
         set { lock.withLock { _gone = newValue } }
     }
-    var shutdownWatch: Task<StopReport, Never>? {
-        get { lock.withLock { _watch } }
-        set { lock.withLock { _watch = newValue } }
+    var shutdownWatch: Task<StopReport, Never>? { lock.withLock { _watch } }
+
+    /// Starts the watch that reaps QEMU after the guest has finished, once: the command's exit and the kernel's
+    /// power-off line both lead here.
+    func watchShutdown(_ reap: @escaping @Sendable () async -> StopReport) {
+        lock.withLock {
+            if _watch == nil { _watch = Task { await reap() } }
+        }
     }
 }

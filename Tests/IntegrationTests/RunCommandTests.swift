@@ -48,6 +48,22 @@ extension SerializedIntegrationTests {
         #expect(result.stderr.contains("timed out"))
     }
 
+    /// A microvm without ACPI has no virtio devices, so the init never finds its channel; it reports that on the
+    /// console and powers off, which without ACPI halts the kernel and leaves QEMU running. ksand must see the
+    /// halt, reap QEMU and say what happened, not wait forever.
+    @Test func aGuestThatHaltsInsteadOfPoweringOffIsReapedWithItsReason() throws {
+        let marker = KsandProcess.marker()
+        let result = try KsandProcess.run(
+            ["run", "--kernel", "built", "--accel", "tcg", "--machine", "microvm", "--append", "acpi=off", "--append", marker, "--", "true"],
+            limit: 60, directory: KsandProcess.repository)
+        #expect(result.status == 121, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("before it reached the command channel"))
+        #expect(result.stderr.contains("no virtio-serial port named org.ksand.ctl"))
+        #expect(result.stderr.contains("reboot: System halted"))
+        #expect(result.seconds < 30, "took \(result.seconds)s")
+        #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
+    }
+
     @Test func ctrlCStopsTheVMAndLeavesNoQEMU() throws {
         let (result, _) = try run(["sleep", "100"], duringRun: { process in
             Thread.sleep(forTimeInterval: 6)
