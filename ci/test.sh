@@ -8,4 +8,14 @@ swift build --build-tests
 # The integration tests boot the default sandbox kernel; build it first (once: it is cached by content
 # outside the repository), with its progress in the log rather than inside a silent test.
 "$(swift build --show-bin-path)/ksand" kernel build
+# No test may leave a process behind: every QEMU ksand starts has the command channel's port on its command line,
+# every detached sandbox's supervisor has --supervise on its own; what was running before the tests is not theirs.
+ksand_processes() { pgrep -f -- 'name=org\.ksand\.ctl|ksand run .*--supervise ' | sort || true; }
+before="$(ksand_processes)"
 swift test --skip-build
+leftovers="$(comm -13 <(echo "$before") <(ksand_processes) | grep . || true)"
+if [ -n "$leftovers" ]; then
+  echo "error: the tests left these processes running:" >&2
+  for pid in $leftovers; do ps -o pid=,args= -p "$pid" >&2 || true; done
+  exit 1
+fi

@@ -113,6 +113,8 @@ public struct DetachedStop: Sendable {
         switch step {
         case .alreadyGone: return "was already gone"
         case .ask: return "stopped after \(time): the guest powered off" + (poweredOff ? "" : " (no power-off line on its console)")
+        case .sigterm where poweredOff:
+            return "the guest shut down but its kernel halted instead of powering off (no ACPI?); QEMU ended on SIGTERM after \(time), once its I/O had stalled"
         case .sigterm: return "the guest did not power off; QEMU ended on SIGTERM after \(time), once its I/O had stalled"
         case .sigkill: return "the guest did not power off; QEMU was SIGKILLed after \(time)" + (moving ? " with its I/O still moving at --max-wait" : ", once its I/O had stalled")
         }

@@ -75,7 +75,7 @@ struct CommandRelay {
                 continue
             }
             if let deadline = killDeadline, Clock.milliseconds() >= deadline {
-                kill(-command.pid, SIGKILL)
+                signalCommand(SIGKILL)
                 killDeadline = nil
             }
             if fds[2].revents != 0 { stdoutFD = forwardOutput(stdoutFD, as: .stdout) }
@@ -191,8 +191,15 @@ struct CommandRelay {
         terminating = true
         log.marker(.stopRequested, detail: how)
         sync()
-        kill(-command.pid, SIGTERM)
+        signalCommand(SIGTERM)
         killDeadline = Clock.milliseconds() + Int64(terminateGraceMilliseconds)
+    }
+
+    /// Signals the command's process group, and the command itself: right after fork the child may not have made
+    /// its own session yet, and a signal to a group that does not exist yet would be lost.
+    private func signalCommand(_ signal: Int32) {
+        kill(-command.pid, signal)
+        kill(command.pid, signal)
     }
 
     /// What one pass over an output pipe found.

@@ -85,6 +85,27 @@ extension SerializedIntegrationTests {
         #expect(try ksand(["ps"]).text == "NAME  STATE  UPTIME  QEMU PID  COMMAND\n")
     }
 
+    /// On q35 with ACPI the power button reaches the init; without ACPI (`acpi=off`; PCI still works) the init says
+    /// it has no button and gets the command channel's terminate message instead, then its kernel halts rather than
+    /// powering off, and QEMU is reaped once idle. Stopped right after start, so a terminate racing the command's
+    /// own session setup is covered too: the command must still end by SIGTERM (143), not by the grace's SIGKILL.
+    @Test(arguments: [([String](), "power-button", "the guest powered off"),
+                      (["--append", "acpi=off"], "host-request", "the guest shut down but its kernel halted")])
+    func onQ35TheGuestIsAskedTheWayItCanHear(options: [String], request: String, summary: String) throws {
+        let marker = KsandProcess.marker()
+        defer { cleanUp(marker) }
+        let started = try start("m", marker: marker, options: ["--machine", "q35"] + options, ["sleep", "600"])
+        #expect(started.status == 0, "stderr: \(started.stderr)")
+        let stop = try ksand(["stop", "m", "--keep", "-v"])
+        #expect(stop.status == 0, "stderr: \(stop.stderr)")
+        #expect(stop.stderr.contains(summary), "stderr: \(stop.stderr)")
+        let console = read("m", "console.log")
+        #expect(console.contains("ksand: stop-requested \(request)"), "console: \(console)")
+        #expect(console.contains("ksand: command-exit status=143"))
+        #expect(console.contains("ksand: power-off"))
+        expectNothingLeft(marker)
+    }
+
     @Test func aGuestIgnoringThePowerOffIsKilledAfterTheStallWindow() throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
