@@ -12,6 +12,22 @@ struct KernelCommand: AsyncParsableCommand {
     )
 }
 
+/// Runs a kernel command's body and maps its errors: usage errors as they are, a build error (an interrupted build
+/// as 130) or anything else reported and turned into an exit status.
+private func reportingKernelErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as KernelBuildError {
+        report("error: \(error)")
+        throw ExitCode(error.isInterruption ? SandboxExitCode.interrupted.rawValue : 1)
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        report("error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
 struct KernelBuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
@@ -30,7 +46,7 @@ struct KernelBuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let started = ContinuousClock.now
-        do {
+        try await reportingKernelErrors {
             let artifact = try await buildKernel(try inputs.request(project: try inputs.loadProject()))
             let manifest = artifact.manifest
             if artifact.wasCached {
@@ -46,14 +62,6 @@ struct KernelBuildCommand: AsyncParsableCommand {
             } else {
                 print("bzImage:  \(artifact.bzImage)\nmanifest: \(artifact.manifestPath)")
             }
-        } catch let error as KernelBuildError {
-            report("error: \(error)")
-            throw ExitCode(error.isInterruption ? SandboxExitCode.interrupted.rawValue : 1)
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            report("error: \(error)")
-            throw ExitCode(1)
         }
     }
 }
@@ -74,7 +82,7 @@ struct KernelConfigCommand: AsyncParsableCommand {
     func run() async throws {
         let control = BuildControl()
         let trap = SignalTrap { _ in control.interrupt() }
-        do {
+        try await reportingKernelErrors {
             let request = try inputs.request(project: try inputs.loadProject())
             let builder = KernelBuilder(request: request, control: control, say: { report($0) })
             if explain.isEmpty {
@@ -84,14 +92,6 @@ struct KernelConfigCommand: AsyncParsableCommand {
             } else {
                 for explanation in try await builder.explain(explain) { print(Self.answer(explanation)) }
             }
-        } catch let error as KernelBuildError {
-            report("error: \(error)")
-            throw ExitCode(error.isInterruption ? SandboxExitCode.interrupted.rawValue : 1)
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            report("error: \(error)")
-            throw ExitCode(1)
         }
         _ = trap
     }
