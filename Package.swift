@@ -83,14 +83,16 @@ let package = Package(
         ),
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
         .testTarget(name: "ContentHashTests", dependencies: ["ContentHash"]),
+        // Runs the real tools the tests compare against; shared by the test targets below.
+        .target(name: "ToolRunner", path: "Tests/ToolRunner"),
         .testTarget(name: "KernelBuildTests", dependencies: ["KernelBuild", "KernelSource"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ProjectFileTests", dependencies: ["ProjectFile"]),
-        .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive", "ToolRunner"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource"]),
+        .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
-        .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile"]),
+        .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),
     ]
 )

@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import ToolRunner
 import SystemPackage
 import Testing
 @testable import Initramfs
@@ -133,28 +134,12 @@ func parseNewc(_ bytes: [UInt8]) throws -> (headers: [NewcHeader], trailing: Int
 /// Runs a tool found on PATH; returns its status and combined output.
 @discardableResult
 func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    try process.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, text)
+    let result = try Tool.run(tool, arguments, mergingStandardError: true)
+    return (result.status, result.text)
 }
 
 /// Runs a tool and returns its standard output as bytes (for `zstd -dc` and friends).
 func runBytes(_ tool: String, _ arguments: [String]) throws -> (Int32, Data) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, data)
+    let result = try Tool.run(tool, arguments)
+    return (result.status, result.stdout)
 }

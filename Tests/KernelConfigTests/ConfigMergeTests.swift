@@ -1,4 +1,5 @@
 import Foundation
+import ToolRunner
 import Testing
 @testable import KernelConfig
 
@@ -60,18 +61,10 @@ import Testing
         for name in [base] + fragments {
             try FileManager.default.copyItem(at: try Fixtures.fragmentURL(name), to: work.appendingPathComponent(name))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [Fixtures.linuxTree.appendingPathComponent("scripts/kconfig/merge_config.sh").path,
-                             "-m", "-O", work.path, base] + fragments
-        process.currentDirectoryURL = work
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(log)")
+        let merge = try Tool.run("/bin/sh", [Fixtures.linuxTree.appendingPathComponent("scripts/kconfig/merge_config.sh").path,
+                                             "-m", "-O", work.path, base] + fragments, in: work, mergingStandardError: true)
+        let log = merge.text
+        #expect(merge.status == 0, "\(log)")
 
         let theirs = try KernelConfiguration(contentsOf: work.appendingPathComponent(".config"))
         let (merged, overrides) = ConfigMerge.merge(base: try Fixtures.fragment(base), fragments: try fragments.map(Fixtures.fragment))

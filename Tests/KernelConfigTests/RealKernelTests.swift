@@ -1,4 +1,5 @@
 import Foundation
+import ToolRunner
 import Testing
 @testable import KernelConfig
 
@@ -30,16 +31,9 @@ import Testing
         let allconfig = work.appendingPathComponent("allconfig")
         try requested.rendered.write(to: allconfig, atomically: true, encoding: .utf8)
 
-        let make = Process()
-        make.executableURL = URL(fileURLWithPath: "/usr/bin/make")
-        make.arguments = ["-s", "-C", Fixtures.linuxTree.path, "O=\(work.path)", "KCONFIG_ALLCONFIG=\(allconfig.path)", "allnoconfig"]
-        let log = Pipe()
-        make.standardOutput = log
-        make.standardError = log
-        try make.run()
-        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        make.waitUntilExit()
-        try #require(make.terminationStatus == 0, "\(output)")
+        let make = try Tool.run("/usr/bin/make", ["-s", "-C", Fixtures.linuxTree.path, "O=\(work.path)", "KCONFIG_ALLCONFIG=\(allconfig.path)", "allnoconfig"],
+                                mergingStandardError: true)
+        try #require(make.status == 0, "\(make.text)")
 
         let final = try KernelConfiguration(contentsOf: work.appendingPathComponent(".config"))
         let mismatches = ConfigVerification.check(requested: requested, final: final)

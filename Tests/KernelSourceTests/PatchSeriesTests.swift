@@ -1,4 +1,5 @@
 import Foundation
+import ToolRunner
 import Testing
 @testable import KernelSource
 
@@ -132,12 +133,7 @@ import Testing
         let tarball = "/usr/src/linux-source-6.1.tar.xz"
         guard FileManager.default.fileExists(atPath: tarball) else { return }
         let tree = try Tree()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["tar", "-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(try Tool.run("tar", ["-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]).status == 0)
         let source = tree.root.appendingPathComponent("linux-source-6.1").path
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let seriesFile = root.appendingPathComponent("patches/series").path

@@ -1,6 +1,7 @@
 import Foundation
 import ProjectFile
 import Testing
+import ToolRunner
 @testable import Suites
 
 @Suite struct SuiteFileTests {
@@ -92,20 +93,11 @@ import Testing
 
     @Test func setupStepsRunFirstAndAFailureIsNamed() throws {
         let argv = SetupScript.command(["echo", "main"], setup: ["echo one", "exit 4"])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == SetupScript.failureStatus)
-        #expect(stdout == "")  // a step's stdout goes to stderr
-        #expect(stderr.hasPrefix("one\n"))
-        #expect(SetupScript.failure(status: process.terminationStatus, stderr: stderr) == "step 2 failed with status 4: exit 4")
+        let result = try Tool.run(argv[0], Array(argv.dropFirst()))
+        #expect(result.status == SetupScript.failureStatus)
+        #expect(result.text == "")  // a step's stdout goes to stderr
+        #expect(result.errorText.hasPrefix("one\n"))
+        #expect(SetupScript.failure(status: result.status, stderr: result.errorText) == "step 2 failed with status 4: exit 4")
         #expect(SetupScript.command(["true"], setup: []) == ["true"])
     }
 }
