@@ -15,6 +15,9 @@ struct StopCommand: AsyncParsableCommand {
             rule SIGKILL. The entry is then removed (--keep leaves its state directory: logs and result).
 
             ksand stop --pid PID: the same reaper for any process, starting at SIGTERM.
+
+            Exit status: 0 when everything named was stopped (or had already ended), 1 when a name is unknown, a
+            process is not there, or a sandbox could not be stopped.
             """
     )
 
