@@ -10,9 +10,12 @@ public struct SandboxRegistry: Sendable {
 
     public init(directory: String) { self.directory = directory }
 
-    /// A name is a file name: letters, digits, `.`, `_` and `-`, starting with a letter or digit, 64 at most.
+    /// The longest name: the state directory holds unix sockets, whose paths must stay under 108 bytes.
+    public static let maxNameLength = 40
+
+    /// A name is a file name: letters, digits, `.`, `_` and `-`, starting with a letter or digit, 40 at most.
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, name.utf8.count <= 64 else { return false }
+        guard let first = name.unicodeScalars.first, name.utf8.count <= maxNameLength else { return false }
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
         return CharacterSet.alphanumerics.contains(first) && name.unicodeScalars.allSatisfy { $0.isASCII && allowed.contains($0) }
     }
@@ -24,6 +27,11 @@ public struct SandboxRegistry: Sendable {
         return DetachedSandbox(directory: path)
     }
 
+    /// What is wrong with `name`, for an error message.
+    public static func nameRule(_ name: String) -> String {
+        "--name \(name): use letters, digits, '.', '_' and '-' (\(maxNameLength) at most), starting with a letter or digit"
+    }
+
     /// Every entry, by name.
     public func all() -> [DetachedSandbox] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
@@ -33,7 +41,7 @@ public struct SandboxRegistry: Sendable {
     /// Claims `name` for a new sandbox: an entry that ended (or is stale) is replaced, a live one is an error.
     public func create(named name: String) throws(SandboxError) -> DetachedSandbox {
         guard SandboxRegistry.isValidName(name) else {
-            throw .invalidOption("--name \(name): use letters, digits, '.', '_' and '-' (64 at most), starting with a letter or digit")
+            throw .invalidOption(SandboxRegistry.nameRule(name))
         }
         if let existing = sandbox(named: name) {
             let state = existing.state

@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         if grace < 0 { throw ValidationError("--grace must not be negative") }
         if name != nil && !detach { throw ValidationError("--name names a detached sandbox: add --detach") }
         if let name, !SandboxRegistry.isValidName(name) {
-            throw ValidationError("--name \(name): use letters, digits, '.', '_' and '-' (64 at most), starting with a letter or digit")
+            throw ValidationError(SandboxRegistry.nameRule(name))
         }
         if let user, parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
     }
