@@ -8,19 +8,11 @@ final class ChannelListener: @unchecked Sendable {
     init(path: String) throws(SandboxError) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .io(what: "cannot create socket for", path: path, errno: errno) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
+        guard let address = UnixSocketAddress(path: path) else {
             close(fd)
-            throw .invalidOption("socket path \(path) is longer than \(capacity - 1) bytes; set KSAND_RUNTIME_DIR to a shorter directory")
+            throw .invalidOption("socket path \(path) is longer than \(UnixSocketAddress.maxPathLength) bytes; set KSAND_RUNTIME_DIR to a shorter directory")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8) + [0])
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let bound = address.withSockaddr { bind(fd, $0, $1) }
         guard bound == 0, listen(fd, 1) == 0 else {
             let code = errno
             close(fd)

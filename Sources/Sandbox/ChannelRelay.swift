@@ -26,9 +26,9 @@ final class ChannelRelay: @unchecked Sendable {
         var exit: CommandExit?
         var failure: String?
         var protocolError: String?
-        var sawHello = false
         /// What the init said it can act on (nil before its hello).
         var hello: Hello?
+        var sawHello: Bool { hello != nil }
         /// Host seconds (since spawn) when the exit frame arrived.
         var exitHostSeconds: Double?
     }
@@ -171,7 +171,7 @@ final class ChannelRelay: @unchecked Sendable {
                         switch frame.kind {
                         case .hello:
                             let hello = try Hello(decoding: frame.payload)
-                            record { $0.sawHello = true; $0.hello = hello }
+                            record { $0.hello = hello }
                             onHello?(hello.listensToPowerButton)
                             if !specSent {
                                 queue(Frame(.spec, spec.encoded()))

@@ -17,6 +17,28 @@ public struct DetachedStop: Sendable {
         public var log: [String]
         public var failed: Bool
 
+        init(endedBy: StopReport.Step?, seconds: Double, ioMovingWhenKilled: Bool, guestPoweredOff: Bool, exitStatus: Int32?,
+             summary: String, log: [String], failed: Bool) {
+            self.endedBy = endedBy
+            self.seconds = seconds
+            self.ioMovingWhenKilled = ioMovingWhenKilled
+            self.guestPoweredOff = guestPoweredOff
+            self.exitStatus = exitStatus
+            self.summary = summary
+            self.log = log
+            self.failed = failed
+        }
+
+        /// A stop the reaper carried out, summarised.
+        init(report: StopReport, guestPoweredOff: Bool, exitStatus: Int32?, prefix: String) {
+            let seconds = report.duration.seconds
+            self.init(endedBy: report.endedBy, seconds: seconds, ioMovingWhenKilled: report.ioMovingWhenKilled,
+                      guestPoweredOff: guestPoweredOff, exitStatus: exitStatus,
+                      summary: prefix + DetachedStop.summary(step: report.endedBy, seconds: seconds, moving: report.ioMovingWhenKilled,
+                                                             poweredOff: guestPoweredOff),
+                      log: report.log, failed: false)
+        }
+
         public func jsonObject(name: String) -> [String: Any] {
             var document: [String: Any] = [
                 "name": name, "summary": summary, "seconds": seconds, "guestPoweredOff": guestPoweredOff,
@@ -78,15 +100,11 @@ public struct DetachedStop: Sendable {
         }
         let status = (result["exitStatus"] as? Int).map { Int32($0) }
         let poweredOff = sandbox.consoleShowsPowerOff
-        guard let stop = result["stop"] as? [String: Any], let step = (stop["endedBy"] as? String).flatMap(StopReport.Step.init(rawValue:)) else {
+        guard let stop = (result["stop"] as? [String: Any]).flatMap(StopReport.init(jsonObject:)) else {
             return Outcome(endedBy: nil, seconds: wall, ioMovingWhenKilled: false, guestPoweredOff: poweredOff, exitStatus: status,
                            summary: "had already exited with status \(status.map(String.init) ?? "?")", log: [], failed: false)
         }
-        let moving = stop["ioMovingWhenKilled"] as? Bool ?? false
-        let seconds = stop["seconds"] as? Double ?? wall
-        return Outcome(endedBy: step, seconds: seconds, ioMovingWhenKilled: moving, guestPoweredOff: poweredOff, exitStatus: status,
-                       summary: Self.summary(step: step, seconds: seconds, moving: moving, poweredOff: poweredOff),
-                       log: stop["log"] as? [String] ?? [], failed: false)
+        return Outcome(report: stop, guestPoweredOff: poweredOff, exitStatus: status, prefix: "")
     }
 
     /// Its ksand is gone, so nobody holds the command channel: the init has already been told the host left and
@@ -100,12 +118,7 @@ public struct DetachedStop: Sendable {
         let ask: (@Sendable () async -> String?)? = record.powerButton
             ? { @Sendable in (try? qmp.execute("system_powerdown")) != nil ? "pressed the ACPI power button (QMP system_powerdown)" : nil } : nil
         let report = await Reaper.stop(pid: qemu.pid, policy: policy, ask: ask)
-        let poweredOff = report.endedBy == .ask
-        return Outcome(endedBy: report.endedBy, seconds: report.duration.seconds, ioMovingWhenKilled: report.ioMovingWhenKilled,
-                       guestPoweredOff: poweredOff, exitStatus: nil,
-                       summary: "its ksand was gone; " + Self.summary(step: report.endedBy, seconds: report.duration.seconds,
-                                                                          moving: report.ioMovingWhenKilled, poweredOff: poweredOff),
-                       log: report.log, failed: false)
+        return Outcome(report: report, guestPoweredOff: report.endedBy == .ask, exitStatus: nil, prefix: "its ksand was gone; ")
     }
 
     static func summary(step: StopReport.Step, seconds: Double, moving: Bool, poweredOff: Bool) -> String {

@@ -13,6 +13,11 @@ public enum ExecutableLookup {
         return nil
     }
 
+    /// The running executable's path (/proc/self/exe).
+    public static var currentExecutable: String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    }
+
     /// The guest init binary: `$KSAND_INIT`, else `ksand-init` beside the running executable.
     public static func guestInit(environment: [String: String] = ProcessInfo.processInfo.environment) throws(SandboxError) -> String {
         var searched: [String] = []
@@ -20,7 +25,7 @@ public enum ExecutableLookup {
             if access(explicit, R_OK) == 0 { return explicit }
             searched.append(explicit + " (KSAND_INIT)")
         }
-        if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+        if let me = currentExecutable {
             let beside = (me as NSString).deletingLastPathComponent + "/ksand-init"
             if access(beside, R_OK) == 0 { return beside }
             searched.append(beside)

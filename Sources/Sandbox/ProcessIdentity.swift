@@ -22,13 +22,20 @@ public struct ProcessIdentity: Codable, Equatable, Sendable {
     /// Whether this very process still runs.
     public var isAlive: Bool { ProcessIdentity.of(pid) == self }
 
-    /// The state letter and start time from /proc/PID/stat's text (fields are counted after the command name's
-    /// last ')', since the name may hold spaces and parentheses).
+    /// The state letter and start time from /proc/PID/stat's text.
     static func parse(stat: String) -> (state: Character, startTicks: UInt64)? {
-        guard let close = stat.lastIndex(of: ")") else { return nil }
-        let rest = stat[stat.index(after: close)...].split(separator: " ")
-        // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
-        guard rest.count > 19, let state = rest[0].first, let start = UInt64(rest[19]) else { return nil }
+        // Field 22 (starttime).
+        guard let fields = ProcStat.fields(stat), fields.count > 19, let state = fields[0].first,
+              let start = UInt64(fields[19]) else { return nil }
         return (state, start)
+    }
+}
+
+/// /proc/PID/stat's fields from the third (the state letter) on. The command name in field 2 may hold spaces and
+/// parentheses, so fields are counted after its last ')'.
+enum ProcStat {
+    static func fields(_ stat: String) -> [Substring]? {
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 }

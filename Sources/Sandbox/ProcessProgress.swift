@@ -36,10 +36,8 @@ public struct ProcessProgress: Equatable, Sendable, CustomStringConvertible {
             let parts = line.split(separator: ":", maxSplits: 1)
             if parts.count == 2, let value = UInt64(parts[1].trimmingCharacters(in: .whitespaces)) { fields[parts[0]] = value }
         }
-        // The command name in field 2 may hold spaces and parentheses: fields are counted after its last ')'.
-        guard let close = stat.lastIndex(of: ")") else { return nil }
-        let rest = stat[stat.index(after: close)...].split(separator: " ")
-        guard rest.count > 12, let state = rest[0].first, let utime = UInt64(rest[11]), let stime = UInt64(rest[12]),
+        // Fields 14 and 15 (utime, stime).
+        guard let rest = ProcStat.fields(stat), rest.count > 12, let state = rest[0].first, let utime = UInt64(rest[11]), let stime = UInt64(rest[12]),
               let rchar = fields["rchar"], let wchar = fields["wchar"] else { return nil }
         self.readChars = rchar
         self.writtenChars = wchar

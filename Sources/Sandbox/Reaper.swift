@@ -43,6 +43,26 @@ public struct StopReport: Sendable, CustomStringConvertible {
     /// One line per step, with the counters seen.
     public var log: [String]
 
+    public init(endedBy: Step, ioMovingWhenKilled: Bool, duration: Duration, log: [String]) {
+        self.endedBy = endedBy
+        self.ioMovingWhenKilled = ioMovingWhenKilled
+        self.duration = duration
+        self.log = log
+    }
+
+    /// The report as it appears in ksand's JSON documents (`--json` of run and stop, a detached sandbox's result).
+    public var jsonObject: [String: Any] {
+        ["endedBy": endedBy.rawValue, "seconds": duration.seconds, "ioMovingWhenKilled": ioMovingWhenKilled, "log": log]
+    }
+
+    /// Reads ``jsonObject`` back; nil if it is not one.
+    public init?(jsonObject: [String: Any]) {
+        guard let step = (jsonObject["endedBy"] as? String).flatMap(Step.init(rawValue:)),
+              let seconds = jsonObject["seconds"] as? Double else { return nil }
+        self.init(endedBy: step, ioMovingWhenKilled: jsonObject["ioMovingWhenKilled"] as? Bool ?? false,
+                  duration: .milliseconds(Int((seconds * 1000).rounded())), log: jsonObject["log"] as? [String] ?? [])
+    }
+
     public var description: String {
         "stopped by \(endedBy.rawValue) after \(duration.seconds.formatted3)s"
             + (endedBy == .sigkill ? (ioMovingWhenKilled ? " (I/O was still moving)" : " (I/O had stalled)") : "")

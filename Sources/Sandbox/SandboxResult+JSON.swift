@@ -27,12 +27,7 @@ extension SandboxResult {
         let blame = Blame.compute(lines: consoleLines)
         document["blame"] = ["boot": blame.boot.map(\.jsonObject), "shutdown": blame.shutdown.map(\.jsonObject)]
         if let unaccounted = timeline.unaccounted { document["unaccounted"] = unaccounted }
-        if let stop = stopReport {
-            document["stop"] = [
-                "endedBy": stop.endedBy.rawValue, "seconds": stop.duration.seconds,
-                "ioMovingWhenKilled": stop.ioMovingWhenKilled, "log": stop.log,
-            ] as [String: Any]
-        }
+        if let stop = stopReport { document["stop"] = stop.jsonObject }
         return (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }

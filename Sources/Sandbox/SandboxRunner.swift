@@ -63,6 +63,10 @@ public struct SandboxRunner: Sendable {
             ) { execution in
                 let pid = execution.processIdentifier.value
                 onStart?(pid)
+                // The guest finishes by itself from here; QEMU is reaped only if it lingers with its I/O stalled.
+                let watchShutdown = { @Sendable (why: String) in
+                    relayBox.watchShutdown { await Reaper.stop(pid: pid, policy: policy, ask: { why }, log: diagnostics) }
+                }
                 control.attach { _ in
                     control.setStopTask(Task {
                         await Reaper.stop(pid: pid, policy: control.stopPolicy(standard: policy), ask: {
@@ -81,10 +85,7 @@ public struct SandboxRunner: Sendable {
                     guard let fd = await Self.acceptOnThread(listener, gone: relayBox) else { return nil }
                     let relay = ChannelRelay(socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin) {
                         control.markExit()
-                        // The guest powers itself off now; escalate only if QEMU lingers with its I/O stalled.
-                        relayBox.watchShutdown {
-                            await Reaper.stop(pid: pid, policy: policy, ask: { "the command ended; the guest powers itself off" }, log: diagnostics)
-                        }
+                        watchShutdown("the command ended; the guest powers itself off")
                     }
                     relayBox.relay = relay
                     relay.onHello = onGuestReady
@@ -95,9 +96,7 @@ public struct SandboxRunner: Sendable {
                 for try await chunk in execution.standardOutput {
                     if chunk.withUnsafeBytes({ recorder.consume($0) }) {
                         // A kernel that halts (no power-off method, e.g. no ACPI) leaves QEMU running: reap it once idle.
-                        relayBox.watchShutdown {
-                            await Reaper.stop(pid: pid, policy: policy, ask: { "the guest kernel has powered off or halted" }, log: diagnostics)
-                        }
+                        watchShutdown("the guest kernel has powered off or halted")
                     }
                 }
                 relayBox.qemuGone = true

@@ -81,7 +81,7 @@ extension RunCommand {
     }
 
     private func selfExecutable() throws -> String {
-        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+        guard let path = ExecutableLookup.currentExecutable else {
             throw SandboxError.io(what: "cannot find ksand's own executable at", path: "/proc/self/exe", errno: errno)
         }
         return path

@@ -95,10 +95,7 @@ struct StopCommand: AsyncParsableCommand {
         let stopReport = await Reaper.stop(pid: pid, policy: policy, log: log)
         report("process \(pid) \(stopReport.description)")
         if let json {
-            try write([
-                "pid": Int(pid), "endedBy": stopReport.endedBy.rawValue, "seconds": stopReport.duration.seconds,
-                "ioMovingWhenKilled": stopReport.ioMovingWhenKilled, "log": stopReport.log,
-            ] as [String: Any], to: json)
+            try write(stopReport.jsonObject.merging(["pid": Int(pid)]) { $1 }, to: json)
         }
     }
 

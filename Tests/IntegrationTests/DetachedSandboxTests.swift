@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 import Testing
 
 extension SerializedIntegrationTests {
@@ -186,7 +187,7 @@ extension SerializedIntegrationTests {
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory("orphan") + "/state.json"))) as? [String: Any])
         let supervisor = try #require((record["supervisor"] as? [String: Any])?["pid"] as? Int)
         kill(Int32(supervisor), SIGKILL)
-        try waitFor("the supervisor to die") { !KsandProcess.isRunning(Int32(supervisor)) }
+        try waitFor("the supervisor to die") { ProcessIdentity.of(Int32(supervisor)) == nil }
         #expect(KsandProcess.qemuProcesses(containing: marker).count == 1)
         #expect(try ksand(["ps"]).text.contains("orphaned"))
         let stop = try ksand(["stop", "orphan", "--stall", "1", "-v"])

@@ -73,14 +73,6 @@ struct KsandProcess {
         processes { $0.contains("qemu") && $0.contains(marker) }
     }
 
-    /// Whether `pid` is a live process (not gone, not a zombie).
-    static func isRunning(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
-        return state != "Z" && state != "X"
-    }
-
     /// Processes whose command line contains `text`.
     static func processes(containing text: String) -> [Int32] {
         processes { $0.contains(text) }
