@@ -195,11 +195,10 @@ struct CommandRelay {
         killDeadline = Clock.milliseconds() + Int64(terminateGraceMilliseconds)
     }
 
-    /// Signals the command's process group, and the command itself: right after fork the child may not have made
-    /// its own session yet, and a signal to a group that does not exist yet would be lost.
+    /// Signals the command's process group. Right after fork the child may not have made its own session yet: that
+    /// group does not exist, so the child itself gets the signal (once: a handler must not see two SIGTERMs).
     private func signalCommand(_ signal: Int32) {
-        kill(-command.pid, signal)
-        kill(command.pid, signal)
+        if kill(-command.pid, signal) != 0 && errno == ESRCH { kill(command.pid, signal) }
     }
 
     /// What one pass over an output pipe found.
