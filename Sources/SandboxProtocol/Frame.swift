@@ -58,12 +58,19 @@ public enum FrameError: Error, Equatable, CustomStringConvertible {
     case payloadTooLarge(Int)
     case truncated(String)
     case versionMismatch(guest: UInt8, host: UInt8)
+    /// A value no well-behaved init sends (an exit status over 255, signal 0x7fffffff).
+    case outOfRange(String)
+    /// A frame that is well-formed but not allowed at this point of the conversation (a second hello, stdout
+    /// before the hello, a host-bound kind).
+    case unexpected(String)
 
     public var description: String {
         switch self {
         case .unknownKind(let k): return "command channel: unknown frame kind 0x\(String(k, radix: 16))"
         case .payloadTooLarge(let n): return "command channel: frame payload of \(n) bytes exceeds \(Frame.maxPayload)"
         case .truncated(let what): return "command channel: truncated \(what)"
+        case .outOfRange(let what): return "command channel: out-of-range \(what)"
+        case .unexpected(let what): return "command channel: unexpected \(what)"
         case .versionMismatch(let guest, let host):
             return "command channel: the guest init speaks version \(guest), this ksand speaks \(host); rebuild the initramfs with this ksand (it is cached by content, so a stale one means a stale ksand-init binary)"
         }

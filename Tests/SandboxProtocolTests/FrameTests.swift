@@ -40,7 +40,8 @@ import Testing
     @Test func exitStatusMapsSignalsLikeAShell() throws {
         #expect(CommandExit.exited(7).shellStatus == 7)
         #expect(CommandExit.signaled(9).shellStatus == 137)
-        #expect(try CommandExit(decoding: CommandExit.exited(-1).encoded()) == .exited(-1))
+        #expect(try CommandExit(decoding: CommandExit.exited(255).encoded()) == .exited(255))
+        #expect(throws: FrameError.self) { try CommandExit(decoding: CommandExit.exited(-1).encoded()) }
         #expect(throws: FrameError.self) { try CommandExit(decoding: [0, 1]) }
     }
 
