@@ -13,13 +13,18 @@ public struct ConsoleLine: Equatable, Sendable {
         self.text = text
     }
 
-    /// Parses a raw console line. Bytes that are not UTF-8 are replaced; carriage returns and other control
-    /// characters (serial noise, escape sequences) are dropped, so a garbled line still yields its text.
-    public init(raw: [UInt8], hostSeconds: Double) {
-        var bytes = raw[...]
+    /// The most of a line's bytes that is kept; the kernel's own lines are shorter (printk cuts a record at 1 KiB).
+    public static let maxBytes = 1024
+
+    /// Parses a raw console line. Bytes that are not UTF-8 are replaced; carriage returns and other C0 control
+    /// characters (serial noise) are dropped, so a garbled line still yields its text, and what is left that a
+    /// terminal would act on (DEL, C1 controls) is escaped (``PrintableText``). A line longer than
+    /// ``maxBytes`` is cut there and ends in `…`.
+    public init<C: BidirectionalCollection>(raw: C, hostSeconds: Double) where C.Element == UInt8 {
+        var bytes = raw.prefix(ConsoleLine.maxBytes)
         while let last = bytes.last, last == 0x0a || last == 0x0d { bytes = bytes.dropLast() }
         let cleaned = bytes.filter { $0 >= 0x20 || $0 == 0x09 }
-        let text = String(decoding: cleaned, as: UTF8.self)
+        let text = PrintableText.escape(String(decoding: cleaned, as: UTF8.self)) + (raw.count > ConsoleLine.maxBytes ? "…" : "")
         self.hostSeconds = hostSeconds
         if let (seconds, rest) = ConsoleLine.splitPrintkTimestamp(text) {
             self.kernelSeconds = seconds

@@ -42,10 +42,14 @@ final class ChannelRelay: @unchecked Sendable {
     private var outcome = Outcome()
     private var pendingTerminate = false
     private var stopRequested = false
+    private var loopEnded = false
     private let finished = DispatchSemaphore(value: 0)
     private var onExit: (@Sendable () -> Void)?
     /// Called on the relay thread when the init's hello arrives (set before ``start()``).
     var onHello: (@Sendable (Bool) -> Void)?
+    /// Called on the relay thread when the guest breaks the channel's protocol, with the error (set before
+    /// ``start()``). The relay stops reading; the runner stops the VM.
+    var onProtocolError: (@Sendable (String) -> Void)?
 
     init(socketFD: Int32, spec: RunSpec, io: SandboxIO, clockOrigin: ContinuousClock.Instant, onExit: (@Sendable () -> Void)?) {
         self.socketFD = socketFD
@@ -72,6 +76,7 @@ final class ChannelRelay: @unchecked Sendable {
     func start() {
         let thread = Thread { [self] in
             self.loop()
+            self.lock.withLock { self.loopEnded = true }
             self.finished.signal()
         }
         thread.name = "ksand-channel"
@@ -86,6 +91,9 @@ final class ChannelRelay: @unchecked Sendable {
 
     /// Whether the init said it acts on the ACPI power button.
     var guestListensToPowerButton: Bool { lock.withLock { outcome.hello?.listensToPowerButton ?? false } }
+
+    /// Whether the relay still reads and writes the channel (it stops at a protocol error or when QEMU closes it).
+    var channelOpen: Bool { lock.withLock { !loopEnded } }
 
     /// Asks the init to stop the command and power off.
     func requestTerminate() {
@@ -115,7 +123,7 @@ final class ChannelRelay: @unchecked Sendable {
     }
 
     private func loop() {
-        var decoder = FrameDecoder()
+        var conversation = GuestConversation()
         var outgoing: [UInt8] = []
         var outgoingStart = 0
         var specSent = false
@@ -163,41 +171,49 @@ final class ChannelRelay: @unchecked Sendable {
             }
             if polls[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 let n = read(socketFD, &readBuffer, readBuffer.count)
-                if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) { return }  // QEMU closed the channel
-                if n < 0 { continue }
-                decoder.append(readBuffer[0..<n])
-                do {
-                    while let frame = try decoder.next() {
-                        switch frame.kind {
-                        case .hello:
-                            let hello = try Hello(decoding: frame.payload)
-                            record { $0.hello = hello }
-                            onHello?(hello.listensToPowerButton)
-                            if !specSent {
-                                queue(Frame(.spec, spec.encoded()))
-                                specSent = true
-                                if !stdinOpen && spec.forwardsStdin { queue(Frame(.stdin, [])) }
-                                if lock.withLock({ pendingTerminate }) { queue(Frame(.terminate)) }
-                            }
-                        case .stdout: if stdoutOpen { stdoutOpen = writeAll(io.stdout, frame.payload) }
-                        case .stderr: if stderrOpen { stderrOpen = writeAll(io.stderr, frame.payload) }
-                        case .exit:
-                            let status = try CommandExit(decoding: frame.payload)
-                            let seconds = (ContinuousClock.now - clockOrigin).seconds
-                            record { $0.exit = status; $0.exitHostSeconds = seconds }
-                            onExit?()
-                        case .failure:
-                            record { $0.failure = String(decoding: frame.payload, as: UTF8.self) }
-                        case .spec, .stdin, .terminate:
-                            throw FrameError.unknownKind(frame.kind.rawValue)
-                        }
-                    }
-                } catch {
-                    record { $0.protocolError = "\(error)" }
+                if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) {
+                    // QEMU closed the channel: the guest is gone, but a frame it cut off is still its error.
+                    do { try conversation.closed() } catch { brokeProtocol(error) }
                     return
+                }
+                if n < 0 { continue }
+                let events: [GuestConversation.Event]
+                do {
+                    events = try conversation.receive(readBuffer[0..<n])
+                } catch {
+                    brokeProtocol(error)
+                    return
+                }
+                for event in events {
+                    switch event {
+                    case .hello(let hello):
+                        record { $0.hello = hello }
+                        onHello?(hello.listensToPowerButton)
+                        queue(Frame(.spec, spec.encoded()))
+                        specSent = true
+                        if !stdinOpen && spec.forwardsStdin { queue(Frame(.stdin, [])) }
+                        if lock.withLock({ pendingTerminate }) { queue(Frame(.terminate)) }
+                    case .stdout(let bytes): if stdoutOpen { stdoutOpen = writeAll(io.stdout, bytes) }
+                    case .stderr(let bytes): if stderrOpen { stderrOpen = writeAll(io.stderr, bytes) }
+                    case .exit(let status):
+                        let seconds = (ContinuousClock.now - clockOrigin).seconds
+                        record { $0.exit = status; $0.exitHostSeconds = seconds }
+                        onExit?()
+                    case .failure(let message):
+                        record { $0.failure = PrintableText.line(message, limit: ChannelRelay.failureMessageLimit) }
+                    }
                 }
             }
         }
+    }
+
+    /// The most of an init's failure message that is kept (it is shown on a terminal and in reports).
+    static let failureMessageLimit = 4096
+
+    /// The guest broke the protocol: record it, tell the runner (which stops the VM), and stop reading.
+    private func brokeProtocol(_ error: FrameError) {
+        record { $0.protocolError = "\(error)" }
+        onProtocolError?("\(error)")
     }
 
     private func record(_ change: (inout Outcome) -> Void) {

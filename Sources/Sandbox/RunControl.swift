@@ -5,15 +5,27 @@ public final class RunControl: @unchecked Sendable {
     public enum StopReason: Sendable, Equatable {
         case timeout
         case interrupt
+        /// The guest broke the command channel's protocol.
+        case protocolError
+    }
+
+    /// How a stop proceeds, decided when it is requested.
+    enum StopKind: Sendable, Equatable {
+        /// The command still runs: ask the guest to power off, escalate only once QEMU's I/O stalls.
+        case graceful
+        /// The command has ended and reported its status; the guest is past anything worth waiting for, so QEMU
+        /// gets SIGTERM at once (a guest that keeps its I/O moving after its end cannot hold the host).
+        case prompt
     }
 
     private let lock = NSLock()
-    private var pid: pid_t?
     private var reason: StopReason?
     private var stopBegan = false
+    private var promptStopBegan = false
     private var exitSeen = false
     private var stopTask: Task<StopReport, Never>?
-    private var beginStop: (@Sendable (StopReason) -> Void)?
+    private var promptStopTask: Task<StopReport, Never>?
+    private var beginStop: (@Sendable (StopReason, StopKind) -> Void)?
     private var policyOverride: StopPolicy?
 
     public init() {}
@@ -28,29 +40,41 @@ public final class RunControl: @unchecked Sendable {
     /// The policy a stop uses: the override, if one came with the interrupt, else `standard`.
     func stopPolicy(standard: StopPolicy) -> StopPolicy { lock.withLock { policyOverride ?? standard } }
 
+    /// Starts a stop, once: before the command's exit a graceful one, after it a prompt one. A request while a stop
+    /// of its kind runs changes nothing.
     func requestStop(_ why: StopReason) {
-        let action: (@Sendable (StopReason) -> Void)? = lock.withLock {
-            guard !stopBegan, !exitSeen else { return nil }
+        let action: (@Sendable () -> Void)? = lock.withLock {
             if reason == nil { reason = why }
-            guard let beginStop else { return nil }  // not started yet: the runner checks `reason` when it is
-            stopBegan = true
-            return beginStop
+            guard let beginStop else { return nil }  // not started yet: `attach` starts what was asked
+            if !exitSeen {
+                guard !stopBegan else { return nil }
+                stopBegan = true
+                return { beginStop(why, .graceful) }
+            }
+            guard !promptStopBegan else { return nil }
+            promptStopBegan = true
+            return { beginStop(why, .prompt) }
         }
-        action?(why)
+        action?()
     }
 
-    func attach(_ begin: @escaping @Sendable (StopReason) -> Void) {
+    func attach(_ begin: @escaping @Sendable (StopReason, StopKind) -> Void) {
         let pending: StopReason? = lock.withLock {
             beginStop = begin
             if let reason, !stopBegan { stopBegan = true; return reason }
             return nil
         }
-        if let pending { begin(pending) }
+        if let pending { begin(pending, .graceful) }
     }
 
     func markExit() { lock.withLock { exitSeen = true } }
-    func setStopTask(_ task: Task<StopReport, Never>) { lock.withLock { stopTask = task } }
+    func setStopTask(_ task: Task<StopReport, Never>, kind: StopKind) {
+        lock.withLock { if kind == .graceful { stopTask = task } else { promptStopTask = task } }
+    }
+    /// Why a stop was first asked for (also when it came after the command's exit).
     var stopReason: StopReason? { lock.withLock { reason } }
     var pendingStop: Task<StopReport, Never>? { lock.withLock { stopTask } }
+    var pendingPromptStop: Task<StopReport, Never>? { lock.withLock { promptStopTask } }
+    /// The exit status arrived before any stop began: the command's own status stands.
     var exitArrivedFirst: Bool { lock.withLock { exitSeen && !stopBegan } }
 }

@@ -4,6 +4,8 @@ public enum SandboxExitCode: Int32, CaseIterable, Sendable {
     case guestPanic = 120
     /// The guest never ran the command: the kernel stopped early, the init failed, QEMU died.
     case bootFailure = 121
+    /// The guest broke the command channel's protocol; the VM was stopped.
+    case protocolError = 122
     /// `--timeout` expired.
     case timeout = 124
     /// A host-side setup error: bad option, missing kernel, QEMU missing.
@@ -19,6 +21,7 @@ public enum SandboxExitCode: Int32, CaseIterable, Sendable {
         case .bootFailed: return bootFailure.rawValue
         case .timedOut: return timeout.rawValue
         case .interrupted: return interrupted.rawValue
+        case .protocolError: return protocolError.rawValue
         }
     }
 }

@@ -21,12 +21,16 @@ extension SandboxResult {
         case .bootFailed(let reason): document["outcome"] = "boot-failure"; document["reason"] = reason
         case .timedOut(let seconds): document["outcome"] = "timeout"; document["timeoutSeconds"] = seconds
         case .interrupted: document["outcome"] = "interrupted"
+        case .protocolError(let error): document["outcome"] = "protocol-error"; document["reason"] = error
         }
         if let boot = timeline.boot { document["boot"] = boot }
         if let shutdown = timeline.shutdownTotal { document["shutdown"] = shutdown }
         let blame = Blame.compute(lines: consoleLines)
         document["blame"] = ["boot": blame.boot.map(\.jsonObject), "shutdown": blame.shutdown.map(\.jsonObject)]
         if let unaccounted = timeline.unaccounted { document["unaccounted"] = unaccounted }
+        if consoleLinesDropped > 0 {
+            document["console"] = ["lines": consoleLineCount, "notKeptInMemory": consoleLinesDropped]
+        }
         if let stop = stopReport { document["stop"] = stop.jsonObject }
         return (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }

@@ -46,9 +46,14 @@ final class PortChannel {
 
     /// Says hello and waits for the run spec. The host only learns that the port is open from the hello, and
     /// anything it sent earlier was dropped, so the guest speaks first.
-    func handshake(listensToPowerButton: Bool, timeoutMilliseconds: Int64 = 10_000) throws(InitFailure) -> RunSpec {
+    /// The host answers the hello with the spec at once; `specTimeoutMilliseconds` only bounds a host that went
+    /// away or never answers, so that the init powers off instead of waiting forever.
+    func handshake(
+        listensToPowerButton: Bool, timeoutMilliseconds: Int64 = 10_000, specTimeoutMilliseconds: Int64 = 60_000
+    ) throws(InitFailure) -> RunSpec {
         let hello = Hello(listensToPowerButton: listensToPowerButton)
         try sendHello(hello, deadline: Clock.milliseconds() + timeoutMilliseconds)
+        let specDeadline = Clock.milliseconds() + specTimeoutMilliseconds
         while true {
             while let frame = try nextFrame() {
                 guard frame.kind == .spec else { continue }
@@ -58,8 +63,12 @@ final class PortChannel {
                     throw InitFailure("run spec: \(error)")
                 }
             }
+            let left = specDeadline - Clock.milliseconds()
+            guard left > 0 else { throw InitFailure("no run spec from the host within \(specTimeoutMilliseconds / 1000) s of the hello") }
             var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&pending, 1, -1) < 0 && errno != EINTR { throw .system("poll command channel") }
+            let ready = poll(&pending, 1, Int32(min(left, 1000)))
+            if ready < 0 && errno != EINTR { throw .system("poll command channel") }
+            if ready <= 0 { continue }
             guard try receive() else { throw InitFailure("command channel closed by the host before the run spec") }
         }
     }

@@ -123,6 +123,7 @@ public final class SuiteRunner: @unchecked Sendable {
         case .bootFailed(let reason): problems.append("boot failed: \(reason)\n\(tail)")
         case .timedOut(let seconds): problems.append("timed out after \(DurationText.milliseconds(seconds)); the sandbox was stopped")
         case .interrupted: problems.append("interrupted")
+        case .protocolError(let error): problems.append("the guest broke the command channel: \(error); the sandbox was stopped\n\(tail)")
         }
         for step in item.test.hostAfter {
             if let failure = HostStep.run(step) { problems.append("host check `\(step)` failed: \(failure)") }

@@ -141,6 +141,8 @@ struct RunCommand: AsyncParsableCommand {
         case .bootFailed(let reason): tail("boot failed: \(reason)")
         case .timedOut(let seconds): report("timed out after \(seconds)s; \(result.stopReport.map(\.description) ?? "the VM was stopped")")
         case .interrupted: report("interrupted; \(result.stopReport.map(\.description) ?? "the VM was stopped")")
+        case .protocolError(let error):
+            tail("the guest broke the command channel's protocol: \(error); \(result.stopReport.map(\.description) ?? "the VM was stopped")")
         }
         if timeline { report("timeline (\(result.accelerator.rawValue)):\n" + TimelineTable.render(result.timeline)) }
     }

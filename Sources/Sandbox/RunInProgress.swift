@@ -1,0 +1,184 @@
+import BootTimeline
+import Foundation
+import SandboxProtocol
+import Subprocess
+
+/// One run of a sandbox while QEMU lives: the relay on the command channel, the console, the stops that may be
+/// asked for (timeout, interrupt, a broken protocol) and the watch that reaps QEMU once the guest is done. Its
+/// parts run concurrently and meet here; ``result(qemuExitedAt:execution:)`` turns what they saw into the run's
+/// result once QEMU is gone.
+final class RunInProgress: @unchecked Sendable {
+    private let sandbox: PreparedSandbox
+    private let io: SandboxIO
+    private let control: RunControl
+    private let diagnostics: (@Sendable (String) -> Void)?
+    private let onStart: (@Sendable (pid_t) -> Void)?
+    private let onGuestReady: (@Sendable (Bool) -> Void)?
+    private let origin: ContinuousClock.Instant
+    private let listener: ChannelListener
+    private let recorder: ConsoleRecorder
+    private let qmp: QMPClient
+    private let policy: StopPolicy
+
+    private let lock = NSLock()
+    private var _relay: ChannelRelay?
+    private var _qemuGone = false
+    private var _shutdownWatch: Task<StopReport, Never>?
+
+    init(sandbox: PreparedSandbox, runner: SandboxRunner, runDirectory: String, origin: ContinuousClock.Instant, recorder: ConsoleRecorder) throws(SandboxError) {
+        self.sandbox = sandbox
+        self.io = runner.io
+        self.control = runner.control
+        self.diagnostics = runner.diagnostics
+        self.onStart = runner.onStart
+        self.onGuestReady = runner.onGuestReady
+        self.origin = origin
+        self.recorder = recorder
+        self.listener = try ChannelListener(path: runDirectory + "/channel.sock")
+        self.qmp = QMPClient(socketPath: runDirectory + "/" + PreparedSandbox.qmpSocketName)
+        self.policy = StopPolicy(
+            stallWindow: .milliseconds(Int(sandbox.spec.stallWindowSeconds * 1000)),
+            maxWait: .milliseconds(Int(sandbox.spec.maxStopWaitSeconds * 1000)))
+    }
+
+    /// The channel's relay, once the init has connected.
+    private var relay: ChannelRelay? {
+        get { lock.withLock { _relay } }
+        set { lock.withLock { _relay = newValue } }
+    }
+    private var qemuGone: Bool {
+        get { lock.withLock { _qemuGone } }
+        set { lock.withLock { _qemuGone = newValue } }
+    }
+
+    /// Everything that happens while QEMU runs; returns when its console closed (it exited), with the relay's
+    /// outcome and QEMU's stderr.
+    func supervise(pid: pid_t, console: SubprocessOutputSequence, stderr: SubprocessOutputSequence) async throws -> (ChannelRelay.Outcome?, String) {
+        onStart?(pid)
+        control.attach { [self] reason, kind in stop(pid: pid, reason: reason, kind: kind) }
+        let timeoutTask = sandbox.spec.timeout.map { seconds in
+            Task { [control, origin] in
+                try await Task.sleep(until: origin + .milliseconds(Int(seconds * 1000)), clock: .continuous)
+                control.requestStop(.timeout)
+            }
+        }
+        async let stderrText = Self.collect(stderr, limit: 64 * 1024)
+        let relayTask = Task.detached { [self] in await relayChannel(pid: pid) }
+        for try await chunk in console {
+            if chunk.withUnsafeBytes({ recorder.consume($0) }) {
+                // A kernel that halts (no power-off method, e.g. no ACPI) leaves QEMU running: reap it once idle.
+                watchShutdown(pid: pid, why: "the guest kernel has powered off or halted")
+            }
+        }
+        qemuGone = true
+        recorder.finish()
+        timeoutTask?.cancel()
+        let text = await stderrText
+        // QEMU has closed its end; the relay sees the socket close, but make sure it ends.
+        let outcome = await relayTask.value
+        relay?.stop()
+        return (outcome, text)
+    }
+
+    /// Accepts the init's connection and relays until the channel closes.
+    private func relayChannel(pid: pid_t) async -> ChannelRelay.Outcome? {
+        guard let fd = await acceptOnThread() else { return nil }
+        let relay = ChannelRelay(socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin) { [self] in
+            control.markExit()
+            watchShutdown(pid: pid, why: "the command ended; the guest powers itself off")
+        }
+        relay.onHello = onGuestReady
+        relay.onProtocolError = { [self] error in
+            diagnostics?("the guest broke the command channel's protocol: \(error); stopping the VM")
+            control.requestStop(.protocolError)
+        }
+        self.relay = relay
+        relay.start()
+        await relay.waitUntilFinished()
+        return relay.current
+    }
+
+    /// A stop that was asked for: a graceful one asks the guest and waits on its I/O, a prompt one (after the
+    /// command's end) does not wait for a guest that has nothing left to finish.
+    private func stop(pid: pid_t, reason: RunControl.StopReason, kind: RunControl.StopKind) {
+        let standard = control.stopPolicy(standard: policy)
+        switch kind {
+        case .graceful:
+            control.setStopTask(Task { [self, diagnostics] in
+                await Reaper.stop(pid: pid, policy: standard, ask: { [self] in
+                    SandboxRunner.askToPowerOff(relay: relay, qmp: qmp)
+                }, log: diagnostics)
+            }, kind: kind)
+        case .prompt:
+            // SIGTERM at once; SIGKILL once its I/O has been still for the stall window, or after one window at most.
+            let prompt = StopPolicy(stallWindow: standard.stallWindow, maxWait: standard.stallWindow)
+            diagnostics?("\(reason == .timeout ? "the timeout expired" : "stop requested") after the command ended; stopping QEMU now")
+            control.setStopTask(Task { [diagnostics] in
+                await Reaper.stop(pid: pid, policy: prompt, ask: nil, log: diagnostics)
+            }, kind: kind)
+        }
+    }
+
+    /// Starts the watch that reaps QEMU after the guest has finished, once: the command's exit and the kernel's
+    /// power-off line both lead here. The guest finishes by itself from there; QEMU is reaped only if it lingers
+    /// with its I/O stalled.
+    private func watchShutdown(pid: pid_t, why: String) {
+        lock.withLock {
+            guard _shutdownWatch == nil else { return }
+            _shutdownWatch = Task { [policy, diagnostics] in
+                await Reaper.stop(pid: pid, policy: policy, ask: { why }, log: diagnostics)
+            }
+        }
+    }
+
+    /// The run's result, once QEMU is gone.
+    func result(
+        qemuExitedAt exitedAt: Double, execution: ExecutionResult<(ChannelRelay.Outcome?, String), SequenceOutput, SequenceOutput>
+    ) async throws(SandboxError) -> SandboxResult {
+        var stopReport = await control.pendingPromptStop?.value
+        if stopReport == nil { stopReport = await control.pendingStop?.value }
+        let watchReport = await lock.withLock({ _shutdownWatch })?.value
+        let (relayOutcome, qemuStderr) = execution.closureResult
+        let lines = recorder.snapshot
+        let counts = recorder.counts
+        let timeline = Timeline.compute(lines: lines, exitedAtHostSeconds: exitedAt)
+        var ending = RunEnding(
+            exit: relayOutcome?.exit, exitArrivedFirst: control.exitArrivedFirst, stopReason: control.stopReason,
+            panicReason: timeline.panicReason, initFailure: relayOutcome?.failure, protocolError: relayOutcome?.protocolError,
+            consoleEmpty: counts.received == 0, qemuTermination: "\(execution.terminationStatus)", qemuStderr: qemuStderr,
+            sawHello: relayOutcome?.sawHello == true,
+            initStarted: lines.contains { $0.text.hasPrefix(GuestMarker.initStart.line()) },
+            timeoutSeconds: sandbox.spec.timeout ?? 0)
+        if case .exited(let code) = execution.terminationStatus { ending.qemuExitCode = code }
+        let outcome = try ending.outcome()
+        let escalated = watchReport.flatMap { $0.endedBy == .sigterm || $0.endedBy == .sigkill ? $0 : nil }
+        var result = SandboxResult(
+            outcome: outcome, timeline: timeline, consoleTail: SandboxRunner.tail(of: lines), consoleLines: lines,
+            stopReport: stopReport ?? escalated, qemuStderr: qemuStderr, accelerator: sandbox.accelerator)
+        result.consoleLineCount = counts.received
+        result.consoleLinesDropped = counts.dropped
+        return result
+    }
+
+    private static func collect(_ sequence: SubprocessOutputSequence, limit: Int) async -> String {
+        var bytes: [UInt8] = []
+        do {
+            for try await chunk in sequence {
+                chunk.withUnsafeBytes { raw in
+                    if bytes.count < limit { bytes += raw.prefix(limit - bytes.count) }
+                }
+            }
+        } catch {}
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func acceptOnThread() async -> Int32? {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { [self] in
+                continuation.resume(returning: listener.accept(timeout: .seconds(60), cancelled: { self.qemuGone }))
+            }
+            thread.name = "ksand-accept"
+            thread.start()
+        }
+    }
+}
