@@ -93,6 +93,6 @@ let package = Package(
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], exclude: ["HostileInit"]),
     ]
 )

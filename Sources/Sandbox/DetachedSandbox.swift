@@ -124,9 +124,15 @@ public struct DetachedSandbox: Sendable {
         try DetachedSandbox.writeAtomically(try? JSONEncoder().encode(request), to: stopRequestPath)
     }
 
-    /// Whether the guest reached its power-off: the init's marker is in the console log.
+    /// Whether the guest reached its power-off: the init's marker is near the end of the console log (only its
+    /// last 64 KiB are read: a log can be as large as its limit).
     public var consoleShowsPowerOff: Bool {
-        guard let text = try? String(contentsOfFile: consoleLogPath, encoding: .utf8) else { return false }
+        guard let handle = FileHandle(forReadingAtPath: consoleLogPath) else { return false }
+        defer { try? handle.close() }
+        guard let end = try? handle.seekToEnd() else { return false }
+        try? handle.seek(toOffset: end > 65536 ? end - 65536 : 0)
+        guard let data = try? handle.readToEnd() else { return false }
+        let text = String(decoding: data, as: UTF8.self)
         return text.contains("reboot: Power down") || text.contains(GuestMarker.powerOff.line())
     }
 

@@ -10,6 +10,7 @@ struct Ksand: AsyncParsableCommand {
             Exit status of `ksand run`: the command's own (a signal as 128+n), or one of
               \(SandboxExitCode.guestPanic.rawValue)  the guest kernel panicked
               \(SandboxExitCode.bootFailure.rawValue)  the guest never ran the command (boot or init failure)
+              \(SandboxExitCode.protocolError.rawValue)  the guest broke the command channel's protocol; the VM was stopped
               \(SandboxExitCode.timeout.rawValue)  --timeout expired
               \(SandboxExitCode.setupError.rawValue)  host-side setup error (bad option, missing kernel, QEMU missing)
               126/127  the command could not be executed / was not found inside the guest

@@ -41,6 +41,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Share a host directory read-write at the same path (repeatable).", valueName: "DIR")) var rw: [String] = []
     @Option(help: "Copy the kernel's serial console to this file.") var consoleLog: String?
     @Flag(help: "Prefix console-log lines with their host arrival time in seconds.") var consoleTimestamps = false
+    @Option(help: ArgumentHelp("The console log's size limit (bytes, or with K, M, G); past it the log says how much it left out.", valueName: "SIZE"))
+    var consoleLogLimit = ByteCount(bytes: SandboxRunner.defaultConsoleLogLimit)
     @Option(name: .customLong("append"), help: ArgumentHelp("Extra kernel command-line argument (repeatable).", valueName: "ARG")) var kernelArguments: [String] = []
     @Flag(help: "Boot the bzImage itself instead of its cached, unpacked PVH ELF.") var noDirectBoot = false
     @Option(help: "QEMU binary.") var qemu: String = "qemu-system-x86_64"
@@ -108,6 +110,7 @@ struct RunCommand: AsyncParsableCommand {
             if verbose { diagnostics = { @Sendable line in report("stop: " + line) } }
             var runner = SandboxRunner(
                 consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics)
+            runner.consoleLogLimit = consoleLogLimit.bytes
             if let detached { try supervise(detached, prepared: prepared, runner: &runner) }
             result = try await runner.run(prepared)
         } catch {

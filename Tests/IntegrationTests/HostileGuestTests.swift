@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+
+extension SerializedIntegrationTests {
+/// Real VMs whose init is hostile (HostileInit/hostile-init.c in place of ksand-init): ksand must end each with its
+/// documented status and message, leave no QEMU and no run directory behind, and keep its memory bounded.
+@Suite struct HostileGuestTests {
+    struct Run {
+        var result: KsandProcess.Result
+        /// ksand's peak resident memory during the run, and at its fifth second, in KiB.
+        var peakRSS: Int
+        var rssAtFiveSeconds: Int?
+    }
+
+    /// The hostile init, built static once per test process.
+    static let hostileInit: String = {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HostileInit/hostile-init.c").path
+        let output = NSTemporaryDirectory() + "ksand-hostile-init-\(getpid())"
+        let gcc = Process()
+        gcc.executableURL = URL(fileURLWithPath: "/usr/bin/gcc")
+        gcc.arguments = ["-static", "-Os", "-Wall", "-o", output, source]
+        try? gcc.run()
+        gcc.waitUntilExit()
+        return output
+    }()
+
+    /// `ksand run` of the built sandbox kernel with the hostile init in `mode`; `interruptAfter` sends SIGINT.
+    func run(_ mode: String, options: [String] = [], limit: Double = 90, interruptAfter: Double? = nil) throws -> Run {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.hostileInit), "gcc -static could not build the hostile init")
+        let marker = KsandProcess.marker()
+        let runtime = NSTemporaryDirectory() + "ksand-hostile-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        var peak = 0, atFive: Int?
+        let result = try KsandProcess.run(
+            ["run", "--kernel", "built", "--accel", "tcg", "--append", "ksand.hostile=" + mode, "--append", marker] + options + ["--", "true"],
+            limit: limit, environment: ["KSAND_INIT": Self.hostileInit, "KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository
+        ) { process in
+            let started = Date()
+            var interrupted = false
+            while process.isRunning {
+                let rss = Self.residentKiB(of: process.processIdentifier)
+                peak = max(peak, rss)
+                let elapsed = Date().timeIntervalSince(started)
+                if atFive == nil && elapsed >= 5 { atFive = rss }
+                if let interruptAfter, !interrupted, elapsed >= interruptAfter {
+                    kill(process.processIdentifier, SIGINT)
+                    interrupted = true
+                }
+                usleep(100_000)
+            }
+        }
+        #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty, "a QEMU process was left behind")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: runtime)) ?? []
+        #expect(left.isEmpty, "the run left \(left) in its runtime directory")
+        return Run(result: result, peakRSS: peak, rssAtFiveSeconds: atFive)
+    }
+
+    static func residentKiB(of pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ")[1]) ?? 0
+    }
+
+    @Test(arguments: [
+        ("huge-length", "exceeds"),
+        ("unknown-kind", "unknown frame kind 0x7f"),
+        ("truncated", "truncated frame"),
+        ("bad-exit", "out-of-range signal 2147483647"),
+        ("hello-flood", "second hello"),
+    ])
+    func aProtocolErrorStopsTheVMWithItsOwnStatus(mode: String, message: String) throws {
+        let run = try run(mode)
+        #expect(run.result.status == 122, "stderr: \(run.result.stderr)")
+        #expect(run.result.stderr.contains("the guest broke the command channel's protocol"), "stderr: \(run.result.stderr)")
+        #expect(run.result.stderr.contains(message), "stderr: \(run.result.stderr)")
+        #expect(run.result.seconds < 30, "took \(run.result.seconds)s")
+    }
+
+    @Test func anEndlessOutputStreamEndsAtTheTimeout() throws {
+        let run = try run("stdout-flood", options: ["--timeout", "6", "--stall", "1", "--max-wait", "3"])
+        #expect(run.result.status == 124, "stderr: \(run.result.stderr)")
+        #expect(run.result.stdout.count > 4096)
+        #expect(run.result.stdout.allSatisfy { $0 == UInt8(ascii: "y") })
+        #expect(run.result.seconds < 20, "took \(run.result.seconds)s")
+    }
+
+    /// A console flood keeps ksand's memory flat and its log at the size limit.
+    @Test func aConsoleFloodKeepsMemoryFlatAndTheLogCapped() throws {
+        let log = NSTemporaryDirectory() + "ksand-flood-\(UUID().uuidString.prefix(8)).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let run = try run("console-flood", options: [
+            "--timeout", "20", "--stall", "1", "--max-wait", "3", "--console-log", log, "--console-log-limit", "1M",
+        ])
+        #expect(run.result.status == 124, "stderr: \(run.result.stderr)")
+        let size = (try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0
+        #expect(size > 1 << 20 && size < (1 << 20) + 512, "console log of \(size) bytes")
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.hasSuffix("more bytes were not written (--console-log-limit)]\n"))
+        #expect(run.peakRSS < 200 * 1024, "peak RSS \(run.peakRSS) KiB")
+        if let early = run.rssAtFiveSeconds { #expect(run.peakRSS - early < 48 * 1024, "RSS grew from \(early) to \(run.peakRSS) KiB") }
+        print("console flood: peak RSS \(run.peakRSS) KiB, at 5 s \(run.rssAtFiveSeconds ?? 0) KiB, \(run.result.seconds) s")
+    }
+
+    /// After the exit status a guest that keeps its I/O moving cannot hold ksand: Ctrl-C and --timeout end it
+    /// at once, and the command's status stands.
+    @Test func ctrlCAfterTheExitStopsAGuestThatKeepsWriting() throws {
+        let run = try run("exit-then-flood", interruptAfter: 10)
+        #expect(run.result.status == 0, "stderr: \(run.result.stderr)")
+        #expect(run.result.seconds < 16, "took \(run.result.seconds)s")
+    }
+
+    @Test func aTimeoutAfterTheExitStopsAGuestThatKeepsWriting() throws {
+        let run = try run("exit-then-flood", options: ["--timeout", "10"])
+        #expect(run.result.status == 0, "stderr: \(run.result.stderr)")
+        #expect(run.result.seconds < 16, "took \(run.result.seconds)s")
+    }
+
+    @Test func theInitsMessageReachesTheTerminalWithoutControlSequences() throws {
+        let run = try run("escape-failure")
+        #expect(run.result.status == 121, "stderr: \(run.result.stderr)")
+        #expect(run.result.stderr.contains("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred"), "stderr: \(run.result.stderr)")
+        #expect(!run.result.stderr.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x9b })
+    }
+}
+}
