@@ -41,7 +41,8 @@ public struct ConsoleLine: Equatable, Sendable {
         guard let open = utf8.firstIndex(of: UInt8(ascii: "[")), open <= 2,
               let close = utf8[open...].firstIndex(of: UInt8(ascii: "]")), close - open <= 20 else { return nil }
         let inner = String(decoding: utf8[(open + 1)..<close], as: UTF8.self).trimmingSpaces()
-        guard inner.contains("."), let seconds = Double(inner), seconds >= 0 else { return nil }
+        // A printk time is under a few years of uptime; anything else (1e999 is infinite) is not one.
+        guard inner.contains("."), let seconds = Double(inner), seconds >= 0, seconds < 1e9 else { return nil }
         var restStart = close + 1
         if restStart < utf8.count && utf8[restStart] == UInt8(ascii: " ") { restStart += 1 }
         return (seconds, String(decoding: utf8[restStart...], as: UTF8.self))

@@ -47,6 +47,8 @@ final class ChannelRelay: @unchecked Sendable {
     private var onExit: (@Sendable () -> Void)?
     /// Called on the relay thread when the init's hello arrives (set before ``start()``).
     var onHello: (@Sendable (Bool) -> Void)?
+    /// Called on the relay thread when the init reports that it failed (it powers off next).
+    var onFailure: (@Sendable () -> Void)?
     /// Called on the relay thread when the guest breaks the channel's protocol, with the error (set before
     /// ``start()``). The relay stops reading; the runner stops the VM.
     var onProtocolError: (@Sendable (String) -> Void)?
@@ -201,6 +203,7 @@ final class ChannelRelay: @unchecked Sendable {
                         onExit?()
                     case .failure(let message):
                         record { $0.failure = PrintableText.line(message, limit: ChannelRelay.failureMessageLimit) }
+                        onFailure?()
                     }
                 }
             }

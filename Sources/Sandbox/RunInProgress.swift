@@ -88,6 +88,7 @@ final class RunInProgress: @unchecked Sendable {
             watchShutdown(pid: pid, why: "the command ended; the guest powers itself off")
         }
         relay.onHello = onGuestReady
+        relay.onFailure = { [self] in watchShutdown(pid: pid, why: "the guest init failed; it powers itself off") }
         relay.onProtocolError = { [self] error in
             diagnostics?("the guest broke the command channel's protocol: \(error); stopping the VM")
             control.requestStop(.protocolError)

@@ -116,8 +116,10 @@ extension SerializedIntegrationTests {
         #expect(run.result.seconds < 16, "took \(run.result.seconds)s")
     }
 
+    /// The init's failure message is shown escaped, and an init that does not power off after it is reaped.
     @Test func theInitsMessageReachesTheTerminalWithoutControlSequences() throws {
-        let run = try run("escape-failure")
+        let run = try run("escape-failure", options: ["--stall", "1"])
+        #expect(run.result.seconds < 20, "took \(run.result.seconds)s")
         #expect(run.result.status == 121, "stderr: \(run.result.stderr)")
         #expect(run.result.stderr.contains("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred"), "stderr: \(run.result.stderr)")
         #expect(!run.result.stderr.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x9b })

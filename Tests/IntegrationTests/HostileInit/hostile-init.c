@@ -105,8 +105,7 @@ int main(void) {
     if (strcmp(mode, "escape-failure") == 0) {
         const char *text = "ksand-init: \x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b" "2J done";
         frame(port, FAILURE, text, (uint32_t)strlen(text));
-        sleep(1);
-        reboot(RB_POWER_OFF);
+        for (;;) pause();  /* and, unlike ksand-init, never power off */
     }
     hello(port);
     if (strcmp(mode, "huge-length") == 0) {
