@@ -17,9 +17,18 @@ struct OutputCapture {
         guard stdout >= 0, stderr >= 0 else { throw CaptureError(reason: String(cString: strerror(errno))) }
     }
 
+    /// How much of each stream is read back for the expectations and reports; a command may print without end.
+    static let readLimit = 16 << 20
+
     func read() -> (String, String) {
-        let text = { (name: String) in
-            String(decoding: FileManager.default.contents(atPath: directory + "/" + name) ?? Data(), as: UTF8.self)
+        let text = { (name: String) -> String in
+            guard let handle = FileHandle(forReadingAtPath: directory + "/" + name) else { return "" }
+            defer { try? handle.close() }
+            let data = (try? handle.read(upToCount: OutputCapture.readLimit)) ?? nil
+            let size = (try? handle.seekToEnd()) ?? 0
+            let text = String(decoding: data ?? Data(), as: UTF8.self)
+            let rest = size > UInt64(OutputCapture.readLimit) ? size - UInt64(OutputCapture.readLimit) : 0
+            return rest > 0 ? text + "\n[ksand: \(rest) more bytes of \(name) were not read]" : text
         }
         return (text("stdout"), text("stderr"))
     }
