@@ -108,6 +108,43 @@ import Testing
         #expect(try tree.read("b.c") == before.1)
     }
 
+    /// `line 10` becomes `to` (and, with `alsoLine20`, `line 20` becomes `line twenty`).
+    static func changeLine10(from: String = "line 10", to: String, alsoLine20: Bool = false) -> String {
+        var text = """
+            --- a/lib/a.c
+            +++ b/lib/a.c
+            @@ -9,3 +9,3 @@
+             line 9
+            -\(from)
+            +\(to)
+             line 11
+
+            """
+        if alsoLine20 { text += "@@ -19,3 +19,3 @@\n line 19\n-line 20\n+line twenty\n line 21\n" }
+        return text
+    }
+
+    @Test func aPatchBuildingOnAnEarlierOneApplies() throws {
+        let tree = try Tree()
+        let first = try tree.file("1.patch", Self.changeA)
+        let second = try tree.file("2.patch", Self.changeLine10(from: "line ten", to: "line 10!"))
+        let outcome = try PatchApplier().apply([.init(path: first), .init(path: second)], to: tree.path)
+        #expect(outcome.applied == [first, second])
+        #expect(outcome.touchedFiles == ["lib/a.c"])
+        #expect(try tree.read("lib/a.c").contains("line 9\nline 10!\nline 11\n"))
+    }
+
+    /// Each applies to the tree alone; the second no longer does after the first. Nothing may be written.
+    @Test func aPatchConflictingWithAnEarlierOneWritesNothing() throws {
+        let tree = try Tree()
+        let before = try tree.read("lib/a.c")
+        let patches = [PatchApplier.Patch(path: try tree.file("0.patch", Self.changeB)), .init(path: try tree.file("1.patch", Self.changeA)),
+                       .init(path: try tree.file("2.patch", Self.changeLine10(to: "line TEN")))]
+        #expect(throws: KernelSourceError.self) { try PatchApplier().apply(patches, to: tree.path) }
+        #expect(try tree.read("lib/a.c") == before)
+        #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
+    }
+
     @Test func anAlreadyAppliedPatchIsReportedAndSkipped() throws {
         let tree = try Tree()
         let patch = try tree.file("1.patch", Self.changeA)
