@@ -191,7 +191,7 @@ public struct KernelBuilder: Sendable {
         }
         for path in request.extraPatches {
             guard FileManager.default.fileExists(atPath: path) else { throw .badConfigInput(path: path, reason: "the patch does not exist") }
-            result.append(PatchApplier.Patch(path: path))
+            result.append(PatchApplier.Patch(path: path, label: "--patch \(path)"))
         }
         return result
     }

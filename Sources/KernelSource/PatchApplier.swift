@@ -4,16 +4,21 @@ import Foundation
 ///
 /// `git apply` is given the series as one stream: it checks each patch against the tree as the earlier ones
 /// leave it and writes nothing unless all apply, so a conflict leaves the tree as it was. Before that, each patch
-/// is checked on its own: a patch that only reverse-applies is already in the tree and is reported as such.
+/// is checked on its own: a patch that only reverse-applies is already in the tree and is reported as such. When
+/// the series does not apply as a whole, the first patch that fails after the ones before it is named, with the
+/// earlier patch that already made its change or changed the lines it expects (see ``SeriesConflict``).
 public struct PatchApplier: Sendable {
     public struct Patch: Equatable, Sendable {
         /// The patch file on the host.
         public var path: String
         public var strip: Int
+        /// How the user gave it, for messages: its path, or `--patch PATH`.
+        public var label: String
 
-        public init(path: String, strip: Int = 1) {
+        public init(path: String, strip: Int = 1, label: String? = nil) {
             self.path = path
             self.strip = strip
+            self.label = label ?? path
         }
     }
 
@@ -69,8 +74,7 @@ public struct PatchApplier: Sendable {
                                     detail: "patches with different -p levels in one series are not supported")
             }
             if try !applies(pending, in: tree) {
-                let check = try runSeries(["apply", "--check", "-v", "-p\(strip)"], pending, in: tree)
-                throw PatchApplier.parseConflict(patch: pending[pending.count - 1].path, output: check.output)
+                throw try SeriesConflict.find(in: pending, tree: tree, applier: self)
             }
             let result = try runSeries(["apply", "-p\(strip)"], pending, in: tree)
             guard result.status == 0 else {
@@ -94,7 +98,7 @@ public struct PatchApplier: Sendable {
 
     private func conflict(_ patch: Patch, in tree: String) throws(KernelSourceError) -> KernelSourceError {
         let output = try run(["apply", "--check", "-v", "-p\(patch.strip)", patch.path], in: tree).output
-        return PatchApplier.parseConflict(patch: patch.path, output: output)
+        return PatchApplier.parseConflict(patch: patch.label, output: output)
     }
 
     /// Reads `git apply`'s complaint: which file, which hunk, and why.
