@@ -202,10 +202,11 @@ import Testing
         #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
     }
 
-    /// The shipped md patch against drivers/md/md.c from Debian's linux-source-6.1 tarball, when it is installed.
+    /// The shipped md patch against drivers/md/md.c from Debian's linux-source-6.1 tarball (ci/install-deps.sh
+    /// installs it).
     @Test func theShippedMdPatchAppliesToDebians61Tree() throws {
         let tarball = "/usr/src/linux-source-6.1.tar.xz"
-        guard FileManager.default.fileExists(atPath: tarball) else { return }
+        try #require(FileManager.default.fileExists(atPath: tarball), "\(tarball) is missing: apt-get install linux-source-6.1")
         let tree = try Tree()
         #expect(try Tool.run("tar", ["-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]).status == 0)
         let source = tree.root.appendingPathComponent("linux-source-6.1").path
