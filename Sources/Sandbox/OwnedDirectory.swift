@@ -62,6 +62,7 @@ public struct OwnedDirectory: Sendable, Equatable {
     public var path: String
     public var role: Role
 
+    /// The rules of `role` for the directory at `path`; nothing is checked until ``prepare()`` or ``check()``.
     public init(path: String, role: Role) {
         self.path = path
         self.role = role

@@ -6,16 +6,19 @@ import Foundation
 /// only a marked entry (a real directory, owned by the caller, its marker the caller's) is ever listed, stopped or
 /// removed: anything else in the registry is left alone.
 public struct SandboxRegistry: Sendable {
+    /// `<runtime directory>/sandboxes`: one state directory per sandbox, named by the sandbox.
     public let directory: String
     /// The runtime directory holding ``directory``, checked with it; nil when the registry was given directly.
     let runtimeDirectory: String?
 
+    /// The registry in the caller's runtime directory (see ``RuntimeDirectory``).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let base = RuntimeDirectory.base(environment: environment)
         runtimeDirectory = base
         directory = base + "/sandboxes"
     }
 
+    /// A registry at `directory` itself, whatever holds it.
     public init(directory: String) {
         self.directory = directory
         runtimeDirectory = nil

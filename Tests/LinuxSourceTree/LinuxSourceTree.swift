@@ -7,6 +7,7 @@ import Sandbox
 /// kernel before the tests), extracted now if it is not there yet: once, under ksand's own lock, so test
 /// processes running side by side wait for one another. `$KSAND_LINUX_TREE` names another tree instead.
 public enum LinuxSourceTree {
+    /// The tree's root; throws (with the fix) when the tarball is missing or cannot be extracted.
     public static func path() async throws -> URL {
         URL(fileURLWithPath: try await extraction.value)
     }
