@@ -85,11 +85,13 @@ let package = Package(
         .testTarget(name: "ContentHashTests", dependencies: ["ContentHash"]),
         // Runs the real tools the tests compare against; shared by the test targets below.
         .target(name: "ToolRunner", path: "Tests/ToolRunner"),
+        // The Linux source tree the tests read: the one ksand extracts into its cache, extracted once if needed.
+        .target(name: "LinuxSourceTree", dependencies: ["KernelBuild", "Sandbox"], path: "Tests/LinuxSourceTree"),
         .testTarget(name: "KernelBuildTests", dependencies: ["KernelBuild", "KernelSource"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ProjectFileTests", dependencies: ["ProjectFile"]),
         .testTarget(name: "InitramfsTests", dependencies: ["Initramfs", "CArchive", "ToolRunner"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner", "LinuxSourceTree"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),

@@ -174,6 +174,12 @@ public struct KernelBuilder: Sendable {
         }
     }
 
+    /// The kernel source the request names, as a build reads it: a directory as it is, a tarball extracted into
+    /// the cache once (never modified afterwards; several processes may ask at once).
+    public func sourceTree() async throws(KernelBuildError) -> String {
+        try await SourceTree.prepare(request.source, kernelCache: request.kernelCache, control: control, say: say).path
+    }
+
     // MARK: Inputs
 
     /// The series' patches, then the extra ones.
@@ -191,7 +197,7 @@ public struct KernelBuilder: Sendable {
         }
         for path in request.extraPatches {
             guard FileManager.default.fileExists(atPath: path) else { throw .badConfigInput(path: path, reason: "the patch does not exist") }
-            result.append(PatchApplier.Patch(path: path))
+            result.append(PatchApplier.Patch(path: path, label: "--patch \(path)"))
         }
         return result
     }

@@ -55,10 +55,22 @@ struct SourceTree: Sendable {
         async throws(KernelBuildError) -> SourceTree
     {
         let directory = kernelCache + "/source/" + String(SHA256.hex(of: try fileIdentity(tarball)).prefix(24))
-        if let sha = try? String(contentsOfFile: directory + "/sha256", encoding: .utf8),
-           FileManager.default.fileExists(atPath: directory + "/tree/Makefile") {
+        func extracted() -> SourceTree? {
+            guard let sha = try? String(contentsOfFile: directory + "/sha256", encoding: .utf8),
+                  FileManager.default.fileExists(atPath: directory + "/tree/Makefile") else { return nil }
             return SourceTree(kind: .tarball, origin: tarball, path: directory + "/tree", identity: sha)
         }
+        if let done = extracted() { return done }
+        // One extraction at a time: another ksand (or test process) may be extracting the same tarball, and the
+        // tree it moves into place must not be replaced while it is read.
+        do {
+            try FileManager.default.createDirectory(atPath: kernelCache + "/source", withIntermediateDirectories: true)
+        } catch {
+            throw .io(what: "cannot create", path: kernelCache + "/source", reason: "\(error)")
+        }
+        let lock = try BuildLock(directory: kernelCache + "/source", work: "extraction", say: say)
+        defer { lock.release() }
+        if let done = extracted() { return done }
         say("extracting \(tarball) into the cache (once)")
         let staging = directory + ".tmp-\(getpid())"
         try? FileManager.default.removeItem(atPath: staging)

@@ -2,18 +2,23 @@ import Foundation
 
 /// Applies a patch series to a source tree with `git apply`, all or nothing.
 ///
-/// `git apply` checks every patch of one invocation against the tree as the earlier ones leave it and writes
-/// nothing unless all apply, so a conflict leaves the tree as it was. Before that, each patch is checked on its
-/// own: a patch that only reverse-applies is already in the tree and is reported as such.
+/// `git apply` is given the series as one stream: it checks each patch against the tree as the earlier ones
+/// leave it and writes nothing unless all apply, so a conflict leaves the tree as it was. Before that, each patch
+/// is checked on its own: a patch that only reverse-applies is already in the tree and is reported as such. When
+/// the series does not apply as a whole, the first patch that fails after the ones before it is named, with the
+/// earlier patch that already made its change or changed the lines it expects (see ``SeriesConflict``).
 public struct PatchApplier: Sendable {
     public struct Patch: Equatable, Sendable {
         /// The patch file on the host.
         public var path: String
         public var strip: Int
+        /// How the user gave it, for messages: its path, or `--patch PATH`.
+        public var label: String
 
-        public init(path: String, strip: Int = 1) {
+        public init(path: String, strip: Int = 1, label: String? = nil) {
             self.path = path
             self.strip = strip
+            self.label = label ?? path
         }
     }
 
@@ -62,25 +67,22 @@ public struct PatchApplier: Sendable {
         }
         var touched: [String] = []
         if !pending.isEmpty {
-            // One invocation per strip level keeps the all-or-nothing guarantee for the common case (one level).
+            // One stream per strip level keeps the all-or-nothing guarantee for the common case (one level).
             let levels = Set(pending.map(\.strip))
             guard levels.count == 1, let strip = levels.first else {
                 throw .doesNotApply(patch: pending.map(\.path).joined(separator: ", "), file: nil, hunk: nil,
                                     detail: "patches with different -p levels in one series are not supported")
             }
-            let arguments = ["apply", "-p\(strip)"] + pending.map(\.path)
-            let check = try run(["apply", "--check", "-p\(strip)"] + pending.map(\.path), in: tree)
-            if check.status != 0 {
-                let failing = pending.first { check.output.contains($0.path) } ?? pending[pending.count - 1]
-                throw PatchApplier.parseConflict(patch: failing.path, output: check.output)
+            if try !applies(pending, in: tree) {
+                throw try SeriesConflict.find(in: pending, tree: tree, applier: self)
             }
-            let result = try run(arguments, in: tree)
+            let result = try runSeries(["apply", "-p\(strip)"], pending, in: tree)
             guard result.status == 0 else {
-                throw .toolFailed(command: "git " + arguments.joined(separator: " "), status: result.status, output: result.output)
+                throw .toolFailed(command: "git apply -p\(strip) " + pending.map(\.path).joined(separator: " "), status: result.status, output: result.output)
             }
-            let stat = try run(["apply", "--numstat", "-p\(strip)"] + pending.map(\.path), in: tree)
-            touched = stat.output.split(separator: "\n").compactMap { line in
-                line.split(separator: "\t").last.map(String.init)
+            let stat = try runSeries(["apply", "--numstat", "-p\(strip)"], pending, in: tree)
+            for file in stat.output.split(separator: "\n").compactMap({ $0.split(separator: "\t").last.map(String.init) }) where !touched.contains(file) {
+                touched.append(file)
             }
         }
         return Outcome(applied: pending.map(\.path), alreadyApplied: already, touchedFiles: touched)
@@ -96,7 +98,7 @@ public struct PatchApplier: Sendable {
 
     private func conflict(_ patch: Patch, in tree: String) throws(KernelSourceError) -> KernelSourceError {
         let output = try run(["apply", "--check", "-v", "-p\(patch.strip)", patch.path], in: tree).output
-        return PatchApplier.parseConflict(patch: patch.path, output: output)
+        return PatchApplier.parseConflict(patch: patch.label, output: output)
     }
 
     /// Reads `git apply`'s complaint: which file, which hunk, and why.
@@ -122,7 +124,32 @@ public struct PatchApplier: Sendable {
         return .doesNotApply(patch: patch, file: file, hunk: hunk, detail: detail)
     }
 
-    private func run(_ arguments: [String], in directory: String) throws(KernelSourceError) -> (status: Int32, output: String) {
+    /// Whether `patches` apply to `tree` one after the other (checked only; nothing is written).
+    func applies(_ patches: [Patch], in tree: String, reverse: Bool = false) throws(KernelSourceError) -> Bool {
+        guard let strip = patches.first?.strip else { return true }
+        return try runSeries(["apply", "--check"] + (reverse ? ["--reverse"] : []) + ["-p\(strip)"], patches, in: tree).status == 0
+    }
+
+    /// Runs `git ARGUMENTS` on `patches` as one stream. Given several files, git apply checks and writes each on
+    /// its own, against the tree as it was; given their concatenation, it applies each patch on top of the ones
+    /// before it and writes nothing unless all apply.
+    func runSeries(_ arguments: [String], _ patches: [Patch], in tree: String) throws(KernelSourceError) -> (status: Int32, output: String) {
+        if patches.count == 1 { return try run(arguments + [patches[0].path], in: tree) }
+        var series = Data()
+        for patch in patches {
+            guard let text = FileManager.default.contents(atPath: patch.path) else { throw .notAPatch(path: patch.path) }
+            series += text
+            if text.last != UInt8(ascii: "\n") { series.append(UInt8(ascii: "\n")) }
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-series-\(UUID().uuidString).patch").path
+        guard FileManager.default.createFile(atPath: path, contents: series) else {
+            throw .toolFailed(command: "writing the series to \(path)", status: -1, output: String(cString: strerror(errno)))
+        }
+        defer { unlink(path) }
+        return try run(arguments + [path], in: tree)
+    }
+
+    func run(_ arguments: [String], in directory: String) throws(KernelSourceError) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [git] + arguments

@@ -16,8 +16,15 @@ public struct CacheDirectory: Sendable {
         return CacheDirectory(path: home + "/.cache/ksand")
     }
 
-    /// The subdirectory for one kind of artifact, created if needed.
+    /// Creates the cache if it is missing; refuses one that another user owns or anyone may write to, since
+    /// what is in it gets booted (see ``OwnedDirectory``).
+    public func prepare() throws(SandboxError) {
+        try OwnedDirectory(path: path, role: .cache).prepare()
+    }
+
+    /// The subdirectory for one kind of artifact, created if needed (after ``prepare()``'s check of the cache).
     public func subdirectory(_ name: String) throws(SandboxError) -> String {
+        try prepare()
         let directory = path + "/" + name
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -3,7 +3,8 @@ import SandboxProtocol
 
 /// A sandbox started with `ksand run --detach`: a state directory under ``SandboxRegistry/directory`` holding
 /// its record (`state.json`), sockets (`qmp.sock`, `channel.sock`), logs (`console.log`, `stdout`, `stderr`,
-/// `ksand.log`) and, once it has ended, its result (`result.json`).
+/// `ksand.log`), once it has ended its result (`result.json`), and the marker ksand writes when it creates the
+/// directory (`.ksand-sandbox`): only ``SandboxRegistry`` makes these, and only for directories carrying it.
 public struct DetachedSandbox: Sendable {
     /// What the supervising ksand records about its sandbox; rewritten (atomically) as the sandbox comes up.
     public struct Record: Codable, Equatable, Sendable {

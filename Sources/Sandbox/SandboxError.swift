@@ -12,6 +12,12 @@ public enum SandboxError: Error, CustomStringConvertible, Sendable {
     case qemuFailed(status: String, stderr: String)
     case initramfs(String)
     case kernelExtraction(path: String, reason: String)
+    /// A directory ksand keeps sockets or bootable files in is not the caller's own (see ``OwnedDirectory``).
+    case unsafeDirectory(path: String, role: String, problem: String, fix: String)
+    /// A sandbox name that is not a file name (``SandboxRegistry/isValidName(_:)``).
+    case invalidSandboxName(String)
+    /// A state directory in the registry that ksand did not make (no marker, not the caller's, a link).
+    case notASandboxEntry(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -43,6 +49,12 @@ public enum SandboxError: Error, CustomStringConvertible, Sendable {
             return "initramfs: \(message)"
         case .kernelExtraction(let path, let reason):
             return "cannot unpack the kernel in \(path) for direct boot: \(reason). Retry with --no-direct-boot."
+        case .unsafeDirectory(let path, let role, let problem, let fix):
+            return "refusing the \(role) \(path): \(problem). To fix it, \(fix)."
+        case .invalidSandboxName(let name):
+            return "\(name) is not a sandbox name: " + SandboxRegistry.nameRule
+        case .notASandboxEntry(let path, let reason):
+            return "\(path) was not made by ksand (\(reason)), so ksand leaves it alone; remove it yourself or choose another --name"
         }
     }
 }

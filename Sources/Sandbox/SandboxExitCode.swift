@@ -8,7 +8,8 @@ public enum SandboxExitCode: Int32, CaseIterable, Sendable {
     case protocolError = 122
     /// `--timeout` expired.
     case timeout = 124
-    /// A host-side setup error: bad option, missing kernel, QEMU missing.
+    /// A host-side setup error: bad option or sandbox name, missing kernel, QEMU missing, a runtime or cache
+    /// directory that is not the caller's own.
     case setupError = 125
     /// ksand was interrupted (SIGINT, SIGTERM or SIGHUP) and stopped the VM.
     case interrupted = 130

@@ -39,6 +39,8 @@ struct KernelInputOptions: ParsableArguments {
             throw ValidationError("no config fragments: pass --fragment FILE (e.g. kernel-config/sandbox.config), or run from a "
                 + "project with a ksand.toml whose [kernel] section lists fragments")
         }
+        let cache = CacheDirectory.standard()
+        try cache.prepare()
         var seriesFile = series.map(absolute) ?? project?.kernel.series
         if seriesFile == "" || noPatches { seriesFile = nil }
         return KernelBuildRequest(
@@ -46,7 +48,7 @@ struct KernelInputOptions: ParsableArguments {
             series: seriesFile, extraPatches: noPatches ? [] : patch.map(absolute),
             base: KernelBuildRequest.Base(base.map { ProjectFileNames.isNamedBase($0) ? $0 : absolute($0) } ?? project?.kernel.base ?? "tinyconfig"),
             fragments: fragments, jobs: jobs ?? project?.kernel.jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-            cacheRoot: CacheDirectory.standard().path)
+            cacheRoot: cache.path)
     }
 }
 

@@ -12,7 +12,8 @@ struct Ksand: AsyncParsableCommand {
               \(SandboxExitCode.bootFailure.rawValue)  the guest never ran the command (boot or init failure)
               \(SandboxExitCode.protocolError.rawValue)  the guest broke the command channel's protocol; the VM was stopped
               \(SandboxExitCode.timeout.rawValue)  --timeout expired
-              \(SandboxExitCode.setupError.rawValue)  host-side setup error (bad option, missing kernel, QEMU missing)
+              \(SandboxExitCode.setupError.rawValue)  host-side setup error (bad option or --name, missing kernel or QEMU,
+                   a runtime or cache directory that is not the caller's own)
               126/127  the command could not be executed / was not found inside the guest
               \(SandboxExitCode.interrupted.rawValue)  ksand was interrupted (SIGINT, SIGTERM, SIGHUP)
             """,

@@ -10,7 +10,10 @@ struct PsCommand: AsyncParsableCommand {
             An exited sandbox stays listed with its status until `ksand stop NAME` removes it (its output is in its
             state directory). An orphaned one lost its ksand (killed) while its QEMU still runs: `ksand stop NAME`
             stops it. Entries of which nothing runs and no result is left (their ksand was killed, the host
-            rebooted) are removed.
+            rebooted) are removed. Only state directories ksand made are listed (or removed): anything else in the
+            registry is left alone.
+
+            Exit status: 0, or 1 when the runtime directory or the registry is not the caller's own.
             """
     )
 
@@ -20,11 +23,17 @@ struct PsCommand: AsyncParsableCommand {
     func run() async throws {
         let registry = SandboxRegistry()
         var rows: [(sandbox: DetachedSandbox, state: DetachedSandbox.State, record: DetachedSandbox.Record?)] = []
-        for sandbox in registry.all() {
+        let sandboxes: [DetachedSandbox]
+        do {
+            sandboxes = try registry.all()
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(1)
+        }
+        for sandbox in sandboxes {
             let state = sandbox.state
             if state == .stale {
-                registry.remove(sandbox)
-                report("removed the stale entry \(sandbox.name) (nothing of it runs and it left no result)")
+                if registry.remove(sandbox) { report("removed the stale entry \(sandbox.name) (nothing of it runs and it left no result)") }
                 continue
             }
             rows.append((sandbox, state, sandbox.record))

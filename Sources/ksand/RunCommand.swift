@@ -62,14 +62,24 @@ struct RunCommand: AsyncParsableCommand {
         if grace < 0 { throw ValidationError("--grace must not be negative") }
         if name != nil && !detach { throw ValidationError("--name names a detached sandbox: add --detach") }
         if let name, !SandboxRegistry.isValidName(name) {
-            throw ValidationError(SandboxRegistry.nameRule(name))
+            // Refused like any other setup error, so the status cannot be mistaken for the command's own.
+            report("error: --name \(SandboxError.invalidSandboxName(name))")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
         if let user, parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
     }
 
     func run() async throws {
+        let detached: DetachedSandbox?
+        do {
+            // Before anything is prepared: the run's sockets go there.
+            try RuntimeDirectory.prepare()
+            detached = try supervise.map { path throws(SandboxError) in try SandboxRegistry().sandbox(atPath: path) }
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
         if detach { try startDetached() }
-        let detached = supervise.map { DetachedSandbox(directory: $0) }
         var env: [String: String] = [:]
         for variable in environment {
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -16,8 +16,12 @@ struct StopCommand: AsyncParsableCommand {
 
             ksand stop --pid PID: the same reaper for any process, starting at SIGTERM.
 
-            Exit status: 0 when everything named was stopped (or had already ended), 1 when a name is unknown, a
-            process is not there, or a sandbox could not be stopped.
+            A NAME is a sandbox's name, never a path: letters, digits, '.', '_' and '-', starting with a letter or
+            digit, 40 at most. Only state directories ksand made are stopped and removed.
+
+            Exit status: 0 when everything named was stopped (or had already ended), 1 when a name is not a
+            sandbox name (nothing is stopped then) or is unknown, a process is not there, a sandbox could not be
+            stopped, or the runtime directory is not the caller's own.
             """
     )
 
@@ -36,6 +40,9 @@ struct StopCommand: AsyncParsableCommand {
         if let pid, pid <= 1 { throw ValidationError("--pid \(pid): not a process ksand may stop") }
         if stall <= 0 || maxWait <= 0 { throw ValidationError("--stall and --max-wait must be positive") }
         if maxWait < stall { throw ValidationError("--max-wait \(maxWait) is shorter than --stall \(stall)") }
+        let refused = names.filter { !SandboxRegistry.isValidName($0) }
+        for name in refused { report("error: \(SandboxError.invalidSandboxName(name))") }
+        if !refused.isEmpty { throw ExitCode(1) }
     }
 
     private var policy: StopPolicy {
@@ -47,17 +54,22 @@ struct StopCommand: AsyncParsableCommand {
         let registry = SandboxRegistry()
         var sandboxes: [DetachedSandbox] = []
         var failed = false
-        if all {
-            sandboxes = registry.all()
-        } else {
-            for name in names {
-                if let sandbox = registry.sandbox(named: name) {
-                    sandboxes.append(sandbox)
-                } else {
-                    report("error: no detached sandbox named \(name) (`ksand ps` lists them)")
-                    failed = true
+        do {
+            if all {
+                sandboxes = try registry.all()
+            } else {
+                for name in names {
+                    if let sandbox = try registry.sandbox(named: name) {
+                        sandboxes.append(sandbox)
+                    } else {
+                        report("error: no detached sandbox named \(name) (`ksand ps` lists them)")
+                        failed = true
+                    }
                 }
             }
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(1)
         }
         // Stopped side by side: each waits on its own guest.
         let outcomes = await withTaskGroup(of: (Int, DetachedStop.Outcome).self) { group in

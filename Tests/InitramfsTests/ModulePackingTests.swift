@@ -4,18 +4,18 @@ import Testing
 @testable import Initramfs
 
 /// A small real module of the installed Debian kernel (no dependencies, a '-' in its name).
-private let realModule = "/lib/modules/6.1.0-56-amd64/kernel/lib/crc-itu-t.ko"
+private func realModule() throws -> String { try InstalledKernel.module(ModulePackingTests.relative) }
 /// A large one (1.9 MB): three quarters of it compressed decompress to more than libarchive hands out in one
 /// read, so a truncation shows up only after some output.
-private let largeModule = "/lib/modules/6.1.0-56-amd64/kernel/drivers/net/ethernet/intel/ice/ice.ko"
+private func largeModule() throws -> String { try InstalledKernel.module("kernel/drivers/net/ethernet/intel/ice/ice.ko") }
 
-/// Compressed modules, made from a real module with the command-line compressors.
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: realModule), "needs the Debian kernel's modules"))
-struct ModulePackingTests {
+/// Compressed modules, made from a real module of the installed kernel with the command-line compressors.
+@Suite struct ModulePackingTests {
     static let relative = "kernel/lib/crc-itu-t.ko"
 
     /// A workspace whose modules tree holds only `module` (as `crc-itu-t`), compressed with `tool arguments`.
-    func workspace(of module: String = realModule, compressingWith tool: String, _ arguments: [String], suffix: String) throws -> (Workspace, original: Data) {
+    func workspace(of given: String? = nil, compressingWith tool: String, _ arguments: [String], suffix: String) throws -> (Workspace, original: Data) {
+        let module = try given ?? realModule()
         let workspace = try Workspace()
         let original = try #require(FileManager.default.contents(atPath: module))
         let target = workspace.path("modules/" + Self.relative)
@@ -61,11 +61,11 @@ struct ModulePackingTests {
     }
 
     /// Cut short, a large module would still decompress to a plausible-looking ELF prefix; it must fail instead.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: largeModule)), arguments: compressors)
+    @Test(arguments: compressors)
     func truncatedCompressedModuleIsAnErrorNamingIt(
         _ compressor: (tool: String, arguments: [String], suffix: String, compression: ModuleCompression)
     ) throws {
-        let (workspace, _) = try workspace(of: largeModule, compressingWith: compressor.tool, compressor.arguments, suffix: compressor.suffix)
+        let (workspace, _) = try workspace(of: try largeModule(), compressingWith: compressor.tool, compressor.arguments, suffix: compressor.suffix)
         let path = workspace.path("modules/" + Self.relative + compressor.suffix)
         let compressed = try #require(FileManager.default.contents(atPath: path))
         try compressed.prefix(compressed.count * 3 / 4).write(to: URL(fileURLWithPath: path))

@@ -143,3 +143,28 @@ func runBytes(_ tool: String, _ arguments: [String]) throws -> (Int32, Data) {
     let result = try Tool.run(tool, arguments)
     return (result.status, result.stdout)
 }
+
+/// The kernel Debian's linux-image-amd64 installs (ci/install-deps.sh installs it), whatever its ABI version.
+enum InstalledKernel {
+    /// Its release, from the package it depends on: `linux-image-6.1.0-57-amd64 (= …)` → `6.1.0-57-amd64`.
+    static func release() throws -> String {
+        let (status, output) = try run("dpkg-query", ["-W", "-f=${Depends}", "linux-image-amd64"])
+        try #require(status == 0, "linux-image-amd64 is not installed (apt-get install linux-image-amd64): \(output)")
+        let package = output.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "|" }).first { $0.hasPrefix("linux-image-") }
+        return String(try #require(package, "linux-image-amd64 depends on no kernel: \(output)").dropFirst("linux-image-".count))
+    }
+
+    /// `/lib/modules/RELEASE`, which must hold its modules.dep.
+    static func modulesDirectory() throws -> String {
+        let directory = "/lib/modules/" + (try release())
+        try #require(FileManager.default.fileExists(atPath: directory + "/modules.dep"), "\(directory)/modules.dep is missing")
+        return directory
+    }
+
+    /// One of its modules, by path under its modules directory (uncompressed, as Debian ships them).
+    static func module(_ relative: String) throws -> String {
+        let path = try modulesDirectory() + "/" + relative
+        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing")
+        return path
+    }
+}

@@ -133,7 +133,9 @@ extension SerializedIntegrationTests {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         let shared = runtime + "/shared"
-        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        // The runtime directory must be private, as ksand would have made it.
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: false)
         // Writes 48 MiB in 1 MiB blocks (block i is all byte i), fsyncing each, 0.1 s apart; on SIGTERM it
         // finishes the file before it exits, as a program flushing its data does.
         let writer = """

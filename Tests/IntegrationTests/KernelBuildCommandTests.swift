@@ -27,9 +27,9 @@ extension SerializedIntegrationTests {
     /// The extracted, pristine source tree in the default cache.
     func pristineSource() throws -> String {
         let cache = ProcessInfo.processInfo.environment["KSAND_CACHE_DIR"] ?? NSHomeDirectory() + "/.cache/ksand"
-        let sources = try FileManager.default.contentsOfDirectory(atPath: cache + "/kernel/source").filter { !$0.contains(".tmp") }
-        let tree = try #require(sources.first.map { cache + "/kernel/source/" + $0 + "/tree" })
-        return tree
+        // Beside the trees: a lock file, and staging directories of extractions under way.
+        let trees = try FileManager.default.contentsOfDirectory(atPath: cache + "/kernel/source").map { cache + "/kernel/source/" + $0 + "/tree" }
+        return try #require(trees.first { !$0.contains(".tmp") && FileManager.default.fileExists(atPath: $0 + "/Makefile") })
     }
 
     func temporaryDirectory() throws -> String {

@@ -74,6 +74,26 @@ import Testing
         #expect(try modified("build/tree/drivers/a.c") == before)
     }
 
+    /// The series' patch given again with --patch: the error names both as the user gave them.
+    @Test func aSeriesPatchGivenAgainWithPatchIsNamedAsSuch() async throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = try patch("1.patch", file: "drivers/a.c", from: "return 1;", to: "return 10;")
+        try FileManager.default.createDirectory(atPath: root + "/extra", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: first.path, toPath: root + "/extra/md.patch")
+        try "1.patch\n".write(toFile: root + "/series", atomically: true, encoding: .utf8)
+        let request = KernelBuildRequest(series: root + "/series", extraPatches: [root + "/extra/md.patch"], fragments: [], cacheRoot: root + "/cache")
+        let patches = try KernelBuilder(request: request).patches()
+        #expect(patches.map(\.label) == [root + "/1.patch", "--patch \(root)/extra/md.patch"])
+        do {
+            _ = try await PatchedTree.prepare(source: source, patches: patches, buildDirectory: root + "/build", control: BuildControl(), say: { _ in })
+            Issue.record("the patch applied twice")
+        } catch {
+            #expect("\(error)".hasPrefix("\(root)/1.patch and --patch \(root)/extra/md.patch change the same lines: the second is already applied by the first; drop one."), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: root + "/build/tree.new"))
+        #expect(try read("src/drivers/a.c").contains("return 1;"))
+    }
+
     @Test func aConflictNamesThePatchFileAndHunkAndKeepsThePreviousTree() async throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let first = try patch("1.patch", file: "drivers/a.c", from: "return 1;", to: "return 10;")

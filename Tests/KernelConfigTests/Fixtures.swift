@@ -1,5 +1,6 @@
 import Foundation
 import KernelConfig
+import LinuxSourceTree
 import Testing
 
 /// The test fixtures: fragments under `Fixtures/fragments`, Kconfig excerpts of Linux 6.1 under `Fixtures/tree`.
@@ -23,11 +24,10 @@ enum Fixtures {
         get throws { try directory.appendingPathComponent("tree") }
     }
 
-    /// The Debian linux-source-6.1 tree, when it has been extracted here.
-    static let linuxTree = URL(fileURLWithPath: ProcessInfo.processInfo.environment["KSAND_LINUX_TREE"] ?? "/tmp/ksrc/linux-source-6.1")
-
-    static var linuxTreePresent: Bool {
-        FileManager.default.fileExists(atPath: linuxTree.appendingPathComponent("scripts/kconfig/merge_config.sh").path)
-            && FileManager.default.fileExists(atPath: linuxTree.appendingPathComponent("Kconfig").path)
+    /// The Debian linux-source-6.1 tree ksand extracts into its cache (see ``LinuxSourceTree``).
+    static func linuxTree() async throws -> URL {
+        let tree = try await LinuxSourceTree.path()
+        try #require(FileManager.default.fileExists(atPath: tree.appendingPathComponent("scripts/kconfig/merge_config.sh").path), "\(tree.path) is not a kernel tree")
+        return tree
     }
 }

@@ -108,6 +108,80 @@ import Testing
         #expect(try tree.read("b.c") == before.1)
     }
 
+    /// `line 10` becomes `to` (and, with `alsoLine20`, `line 20` becomes `line twenty`).
+    static func changeLine10(from: String = "line 10", to: String, alsoLine20: Bool = false) -> String {
+        var text = """
+            --- a/lib/a.c
+            +++ b/lib/a.c
+            @@ -9,3 +9,3 @@
+             line 9
+            -\(from)
+            +\(to)
+             line 11
+
+            """
+        if alsoLine20 { text += "@@ -19,3 +19,3 @@\n line 19\n-line 20\n+line twenty\n line 21\n" }
+        return text
+    }
+
+    @Test func aPatchBuildingOnAnEarlierOneApplies() throws {
+        let tree = try Tree()
+        let first = try tree.file("1.patch", Self.changeA)
+        let second = try tree.file("2.patch", Self.changeLine10(from: "line ten", to: "line 10!"))
+        let outcome = try PatchApplier().apply([.init(path: first), .init(path: second)], to: tree.path)
+        #expect(outcome.applied == [first, second])
+        #expect(outcome.touchedFiles == ["lib/a.c"])
+        #expect(try tree.read("lib/a.c").contains("line 9\nline 10!\nline 11\n"))
+    }
+
+    /// Each applies to the tree alone; the second no longer does after the first. Nothing may be written.
+    @Test func aPatchConflictingWithAnEarlierOneWritesNothing() throws {
+        let tree = try Tree()
+        let before = try tree.read("lib/a.c")
+        let patches = [PatchApplier.Patch(path: try tree.file("0.patch", Self.changeB)), .init(path: try tree.file("1.patch", Self.changeA)),
+                       .init(path: try tree.file("2.patch", Self.changeLine10(to: "line TEN")))]
+        #expect(throws: KernelSourceError.self) { try PatchApplier().apply(patches, to: tree.path) }
+        #expect(try tree.read("lib/a.c") == before)
+        #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
+    }
+
+    /// The same fix twice (one file given twice, a copy given again as --patch, or a patch that makes part of
+    /// what an earlier one made): named in ksand's words, git's only at the end, and nothing written.
+    @Test(arguments: [("same", "1.patch is given twice: the second is already applied by the first; drop one."),
+                      ("copy", "1.patch and --patch extra/md.patch change the same lines: the second is already applied by the first; drop one."),
+                      ("part", "1.patch and --patch extra/md.patch change the same lines: the second is already applied by the first; drop one.")])
+    func aPatchGivenTwiceIsNamedWithTheOneThatAppliedIt(form: String, says: String) throws {
+        let tree = try Tree()
+        let before = try tree.read("lib/a.c")
+        let first = try tree.file("1.patch", form == "part" ? Self.changeLine10(to: "line ten", alsoLine20: true) : Self.changeA)
+        let again = form == "same" ? PatchApplier.Patch(path: first, label: "1.patch")
+            : PatchApplier.Patch(path: try tree.file("md.patch", Self.changeA), label: "--patch extra/md.patch")
+        let patches = [PatchApplier.Patch(path: try tree.file("0.patch", Self.changeB), label: "0.patch"), .init(path: first, label: "1.patch"), again]
+        #expect {
+            try PatchApplier().apply(patches, to: tree.path)
+        } throws: { error in
+            guard case .alreadyAppliedBy(let patch, let earlier, _, let detail) = error as? KernelSourceError else { return false }
+            let text = "\(error)"
+            return patch == again.label && earlier == "1.patch" && text.hasPrefix(says) && text.contains("The source tree was left unchanged")
+                && text.hasSuffix("(git apply: \(detail))") && detail.contains("lib/a.c")
+        }
+        #expect(try tree.read("lib/a.c") == before)
+    }
+
+    @Test func aPatchConflictingWithAnEarlierOneNamesBoth() throws {
+        let tree = try Tree()
+        let patches = [PatchApplier.Patch(path: try tree.file("0.patch", Self.changeB), label: "0.patch"),
+                       .init(path: try tree.file("1.patch", Self.changeA), label: "1.patch"),
+                       .init(path: try tree.file("2.patch", Self.changeLine10(to: "line TEN")), label: "--patch 2.patch")]
+        #expect {
+            try PatchApplier().apply(patches, to: tree.path)
+        } throws: { error in
+            guard case .conflictsWith(let patch, let earlier, let file, let hunk, _) = error as? KernelSourceError else { return false }
+            return patch == "--patch 2.patch" && earlier == "1.patch" && file == "lib/a.c" && hunk != nil
+                && "\(error)".hasPrefix("--patch 2.patch does not apply after 1.patch (lib/a.c, hunk at line 9): 1.patch changed the lines it expects. Rebase --patch 2.patch onto 1.patch, or drop one.")
+        }
+    }
+
     @Test func anAlreadyAppliedPatchIsReportedAndSkipped() throws {
         let tree = try Tree()
         let patch = try tree.file("1.patch", Self.changeA)
@@ -128,10 +202,11 @@ import Testing
         #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
     }
 
-    /// The shipped md patch against drivers/md/md.c from Debian's linux-source-6.1 tarball, when it is installed.
+    /// The shipped md patch against drivers/md/md.c from Debian's linux-source-6.1 tarball (ci/install-deps.sh
+    /// installs it).
     @Test func theShippedMdPatchAppliesToDebians61Tree() throws {
         let tarball = "/usr/src/linux-source-6.1.tar.xz"
-        guard FileManager.default.fileExists(atPath: tarball) else { return }
+        try #require(FileManager.default.fileExists(atPath: tarball), "\(tarball) is missing: apt-get install linux-source-6.1")
         let tree = try Tree()
         #expect(try Tool.run("tar", ["-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]).status == 0)
         let source = tree.root.appendingPathComponent("linux-source-6.1").path

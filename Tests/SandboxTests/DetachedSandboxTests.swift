@@ -3,11 +3,14 @@ import Testing
 @testable import Sandbox
 
 @Suite struct DetachedSandboxTests {
-    func scratchRegistry() throws -> SandboxRegistry {
+    /// A registry of its own, as ksand makes one (mode 0700).
+    static func scratchRegistry() throws -> SandboxRegistry {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-registry-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return SandboxRegistry(directory: directory)
     }
+
+    func scratchRegistry() throws -> SandboxRegistry { try Self.scratchRegistry() }
 
     /// A line of /proc/PID/stat recorded from a process whose name holds a space and a parenthesis.
     @Test func processIdentityReadsTheStartTimeAfterTheCommandName() {
@@ -73,6 +76,6 @@ import Testing
         #expect(registry.freshName() == "sandbox-1")
         _ = try registry.create(named: "sandbox-1")
         #expect(registry.freshName() == "sandbox-2")
-        #expect(registry.all().map(\.name) == ["sandbox-1", "web"])
+        #expect(try registry.all().map(\.name) == ["sandbox-1", "web"])
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// Names that are paths, directories ksand did not make, and runtime directories that are not the caller's, given
+/// to the real `ksand` binary. None of these boots a VM: each is refused before.
+@Suite struct HostileInputTests {
+    let runtime = "/tmp/ksand-t-\(UUID().uuidString.prefix(8))"
+    var registry: String { runtime + "/sandboxes" }
+    /// Beside the registry, where `ksand stop ../victim` points.
+    var victim: String { runtime + "/victim" }
+    /// In the registry, but not made by ksand.
+    var planted: String { registry + "/planted" }
+
+    func ksand(_ arguments: [String]) throws -> KsandProcess.Result {
+        try KsandProcess.run(arguments, limit: 60, environment: ["KSAND_RUNTIME_DIR": runtime])
+    }
+
+    /// A directory holding a file, last modified a day ago: what ksand once took for a stale entry.
+    func plantOld(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try "precious\n".write(toFile: path + "/data", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -86400)], ofItemAtPath: path)
+    }
+
+    func expectIntact(_ paths: [String], after step: String) {
+        for path in paths {
+            #expect(FileManager.default.contents(atPath: path + "/data") == Data("precious\n".utf8), "\(path) after \(step)")
+        }
+    }
+
+    static let rule = "is not a sandbox name: a name is a file name, never a path: letters, digits, '.', '_' and '-', starting with a letter or digit, 40 characters at most"
+
+    @Test func namesThatArePathsAndEntriesKsandDidNotMakeAreLeftAlone() throws {
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        try plantOld(runtime)
+        try plantOld(registry)
+        try plantOld(victim)
+        try plantOld(planted)
+        let everything = [runtime, registry, victim, planted]
+
+        for name in ["../victim", "/etc", "planted/../../victim"] {
+            let stop = try ksand(["stop", name])
+            #expect(stop.status == 1, "ksand stop \(name): \(stop.stderr)")
+            #expect(stop.stderr.contains("ksand: error: \(name) \(Self.rule)"), "ksand stop \(name): \(stop.stderr)")
+            expectIntact(everything, after: "ksand stop \(name)")
+        }
+        #expect(FileManager.default.fileExists(atPath: "/etc/passwd"))
+
+        let unknown = try ksand(["stop", "planted"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no detached sandbox named planted"), "\(unknown.stderr)")
+        let ps = try ksand(["ps"])
+        #expect(ps.status == 0, "\(ps.stderr)")
+        #expect(ps.text == "NAME  STATE  UPTIME  QEMU PID  COMMAND\n")
+        #expect(!ps.stderr.contains("removed"), "\(ps.stderr)")
+        let all = try ksand(["stop", "--all"])
+        #expect(all.status == 0, "\(all.stderr)")
+        expectIntact(everything, after: "ksand ps and ksand stop --all")
+
+        let path = try ksand(["run", "--detach", "--name", "../victim", "--", "true"])
+        #expect(path.status == 125, "\(path.stderr)")
+        #expect(path.stderr.contains("ksand: error: --name ../victim \(Self.rule)"), "\(path.stderr)")
+        let taken = try ksand(["run", "--detach", "--name", "planted", "--", "true"])
+        #expect(taken.status == 125, "\(taken.stderr)")
+        #expect(taken.stderr.contains("\(planted) was not made by ksand (no .ksand-sandbox marker), so ksand leaves it alone"), "\(taken.stderr)")
+        expectIntact(everything, after: "ksand run --detach --name")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: registry).sorted() == ["data", "planted"])
+    }
+
+    /// A runtime directory another user made (here: uid 65534), one others may enter, and a link are refused by
+    /// every command that would put sockets there or read them, with what is wrong and the fix.
+    @Test(arguments: [("owner", "it is owned by uid 65534, not by you (uid \(getuid()))", "remove it (ksand creates it with mode 0700)"),
+                      ("mode", "its mode is 0755: anyone may enter it", "run `chmod 700 "),
+                      ("link", "it is a symbolic link (to /tmp), not a directory", "remove it (ksand creates it with mode 0700)")])
+    func aRuntimeDirectoryThatIsNotTheCallersIsRefused(problem: String, says: String, fix: String) throws {
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        switch problem {
+        case "owner":
+            try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try #require(chown(runtime, 65534, 65534) == 0, "chown needs root")
+        case "mode":
+            try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        default:
+            try FileManager.default.createSymbolicLink(atPath: runtime, withDestinationPath: "/tmp")
+        }
+        let expected = "ksand: error: refusing the runtime directory \(runtime): \(says); it holds the sockets that control ksand's VMs. To fix it, \(fix)"
+        for (arguments, status) in [(["run", "--", "true"], Int32(125)), (["run", "--detach", "--name", "web", "--", "true"], 125),
+                                    (["ps"], 1), (["stop", "web"], 1), (["stop", "--all"], 1)] {
+            let result = try ksand(arguments)
+            #expect(result.status == status, "ksand \(arguments.joined(separator: " ")): \(result.stderr)")
+            #expect(result.stderr.contains(expected), "ksand \(arguments.joined(separator: " ")): \(result.stderr)")
+            #expect(result.stderr.contains("set KSAND_RUNTIME_DIR to a directory of your own"))
+        }
+        if problem != "link" { #expect(try FileManager.default.contentsOfDirectory(atPath: runtime).isEmpty, "ksand wrote into it") }
+    }
+}
