@@ -2,8 +2,8 @@
 ///
 /// Values inside QEMU's `key=value,...` options (`-fsdev`, `-device`, `-chardev`) go through
 /// ``optionValue(_:)``, so a path with a comma stays one value. Options that take the whole argv element as their
-/// value (`-kernel`, `-initrd`, `-append`) are passed as they are: QEMU does not split them, and a doubled comma there
-/// would reach the file name.
+/// value (`-kernel`, `-initrd`, `-append`) are passed as they are: QEMU does not split them (it splits `-initrd` at
+/// commas only for a multiboot kernel, which Linux is not), and a doubled comma there would reach the file name.
 public struct QEMUCommandLine: Equatable, Sendable {
     public enum Machine: String, Sendable, Codable, CaseIterable {
         /// PC with PCI and ACPI, firmware SeaBIOS; works with every x86 kernel.

@@ -83,7 +83,7 @@ public struct SandboxPreparer: Sendable {
                 throw .invalidOption("--machine microvm needs a kernel with CONFIG_VIRTIO_MMIO (microvm has no PCI); \(kernel.path) does not show it set. Use --machine q35.")
             }
             guard hasClock else {
-                throw .invalidOption("--machine microvm under TCG needs the host's TSC rate, and it is not known: /proc/cpuinfo does not list constant_tsc, or no source gave a stable rate (see HostTSC). Use --machine q35.")
+                throw .invalidOption("--machine microvm under TCG needs the host's TSC rate, and it is not known: /proc/cpuinfo does not list constant_tsc, or no source gave a stable rate (see the README's Machine section). Use --machine q35.")
             }
             return .microvm
         }

@@ -58,6 +58,7 @@ extension SerializedIntegrationTests {
         let cache = scratch + "/cache,1/"
         #expect(result.stderr.contains("(\(cache)") && result.stderr.contains("initramfs \(cache)"), "stderr: \(result.stderr)")
         #expect(result.stderr.contains("machine microvm"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("tsc_early_khz: the host's TSC rate, "), "stderr: \(result.stderr)")
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
     }
 }
