@@ -23,6 +23,8 @@ let package = Package(
             pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]
         ),
+        // CPUID and RDTSC, for measuring the host's TSC rate: one header of static inline functions, x86-64 only.
+        .systemLibrary(name: "CHostCPU"),
         // The wire format between the host and the guest init: frames and the run spec. Pure Swift, no Foundation.
         .target(name: "SandboxProtocol"),
         // Syscalls the guest init needs that Glibc does not declare (finit_module).
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "SandboxProtocol", "Initramfs", "BootTimeline",
+                "SandboxProtocol", "Initramfs", "BootTimeline", "CHostCPU",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,9 @@
 /// A QEMU invocation as typed data. ``arguments`` renders it to argv; it is never a shell string.
+///
+/// Values inside QEMU's `key=value,...` options (`-fsdev`, `-device`, `-chardev`) go through
+/// ``optionValue(_:)``, so a path with a comma stays one value. Options that take the whole argv element as their
+/// value (`-kernel`, `-initrd`, `-append`) are passed as they are: QEMU does not split them (it splits `-initrd` at
+/// commas only for a multiboot kernel, which Linux is not), and a doubled comma there would reach the file name.
 public struct QEMUCommandLine: Equatable, Sendable {
     public enum Machine: String, Sendable, Codable, CaseIterable {
         /// PC with PCI and ACPI, firmware SeaBIOS; works with every x86 kernel.
@@ -80,19 +85,31 @@ public struct QEMUCommandLine: Equatable, Sendable {
         if let initrd { argv += ["-initrd", initrd] }
         argv += ["-append", kernelArguments.joined(separator: " ")]
         let bus = machine == .q35 ? "pci" : "device"
+        let value = QEMUCommandLine.optionValue
         for share in shares {
-            var fsdev = "local,id=\(share.id),path=\(share.hostPath),security_model=none,multidevs=remap"
+            var fsdev = "local,id=\(value(share.id)),path=\(value(share.hostPath)),security_model=none,multidevs=remap"
             if share.readOnly { fsdev += ",readonly=on" }
-            argv += ["-fsdev", fsdev, "-device", "virtio-9p-\(bus),fsdev=\(share.id),mount_tag=\(share.tag)"]
+            argv += ["-fsdev", fsdev, "-device", "virtio-9p-\(bus),fsdev=\(value(share.id)),mount_tag=\(value(share.tag))"]
         }
         if let channelSocket {
             argv += [
                 "-device", "virtio-serial-\(bus),max_ports=2",
-                "-chardev", "socket,id=channel,path=\(channelSocket)",
-                "-device", "virtserialport,chardev=channel,name=\(channelPortName)",
+                "-chardev", "socket,id=channel,path=\(value(channelSocket))",
+                "-device", "virtserialport,chardev=channel,name=\(value(channelPortName))",
             ]
         }
-        if let qmpSocket { argv += ["-qmp", "unix:\(qmpSocket),server=on,wait=off"] }
+        if let qmpSocket {
+            // Not `-qmp unix:PATH,…`: there the path is an unnamed first value, which QEMU reads as a key when it
+            // holds a `=`.
+            argv += ["-chardev", "socket,id=qmp,path=\(value(qmpSocket)),server=on,wait=off", "-mon", "chardev=qmp,mode=control"]
+        }
         return argv
+    }
+
+    /// `text` as one value of a QEMU `key=value,...` option: QEMU's option parser ends a value at a comma and reads
+    /// `,,` as a comma that belongs to it. Nothing else needs escaping there (`=`, spaces and non-ASCII bytes are
+    /// taken as they are); what the argv element holds reaches QEMU without a shell.
+    public static func optionValue(_ text: String) -> String {
+        text.replacingOccurrences(of: ",", with: ",,")
     }
 }

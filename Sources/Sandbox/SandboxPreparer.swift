@@ -32,8 +32,7 @@ public struct SandboxPreparer: Sendable {
         let warning = verdict.reason.map {
             "KVM is not usable (\($0)); using TCG software emulation, roughly 10x slower. Pass --accel tcg to skip this check."
         }
-        let tsc = verdict.accelerator == .tcg
-            ? (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).flatMap(HostTSC.kilohertz) : nil
+        let tsc = verdict.accelerator == .tcg ? HostTSC.current?.kilohertz : nil
         let machine = try SandboxPreparer.machine(for: spec.machine, kernel: kernel, accelerator: verdict.accelerator, hostTSCKilohertz: tsc)
         return PreparedSandbox(
             spec: spec, kernel: kernel, bootImage: bootImage, initramfs: initramfs, qemuPath: qemuPath,
@@ -84,7 +83,7 @@ public struct SandboxPreparer: Sendable {
                 throw .invalidOption("--machine microvm needs a kernel with CONFIG_VIRTIO_MMIO (microvm has no PCI); \(kernel.path) does not show it set. Use --machine q35.")
             }
             guard hasClock else {
-                throw .invalidOption("--machine microvm under TCG needs the host's TSC frequency, and this CPU has no constant TSC. Use --machine q35.")
+                throw .invalidOption("--machine microvm under TCG needs the host's TSC rate, and it is not known: /proc/cpuinfo does not list constant_tsc, or no source gave a stable rate (see the README's Machine section). Use --machine q35.")
             }
             return .microvm
         }

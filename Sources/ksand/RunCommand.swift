@@ -115,6 +115,9 @@ struct RunCommand: AsyncParsableCommand {
             if let warning = prepared.acceleratorWarning { report("warning: " + warning) }
             if verbose {
                 report("kernel \(prepared.kernel.release) (\(prepared.bootImage)), initramfs \(prepared.initramfs), accelerator \(prepared.accelerator.rawValue), machine \(prepared.machine.rawValue)")
+                if prepared.machineKernelArguments.contains(where: { $0.hasPrefix("tsc_early_khz=") }), let tsc = HostTSC.current {
+                    report("tsc_early_khz: the host's TSC rate, \(tsc)")
+                }
             }
             var diagnostics: (@Sendable (String) -> Void)?
             if verbose { diagnostics = { @Sendable line in report("stop: " + line) } }

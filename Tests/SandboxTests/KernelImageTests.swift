@@ -95,23 +95,3 @@ import Testing
         #expect(config["CONFIG_E"] == "0x10")
     }
 }
-
-@Suite struct HostTSCTests {
-    /// From this machine's /proc/cpuinfo (AMD EPYC under a hypervisor).
-    static let cpuinfo = """
-        processor\t: 0
-        vendor_id\t: AuthenticAMD
-        model name\t: AMD EPYC
-        cpu MHz\t\t: 1996.249
-        flags\t\t: fpu vme de pse tsc msr pae constant_tsc rep_good nopl nonstop_tsc cpuid tsc_known_freq pni
-        """
-
-    @Test func readsTheFrequencyOfAConstantTSC() {
-        #expect(HostTSC.kilohertz(cpuinfo: Self.cpuinfo) == 1_996_249)
-    }
-
-    @Test func refusesAVariableTSC() {
-        #expect(HostTSC.kilohertz(cpuinfo: Self.cpuinfo.replacingOccurrences(of: " constant_tsc", with: "")) == nil)
-        #expect(HostTSC.kilohertz(cpuinfo: "flags : constant_tsc") == nil)
-    }
-}

@@ -42,6 +42,51 @@ import Testing
         #expect(!argv.contains("-initrd"))
     }
 
+    /// Pins the argv for paths with commas, `=`, spaces and non-ASCII, from `-kernel` on (what comes before is the
+    /// q35 snapshot's): a comma is doubled inside `key=value,...` options, and only there.
+    @Test func oddPathsCommandLineSnapshot() {
+        let line = QEMUCommandLine(
+            executable: "/opt/q,emu/qemu-system-x86_64", machine: .microvm, accelerator: .tcg, cpus: 1, memoryMiB: 256,
+            kernel: "/cache,1/vmlinux/k.elf", initrd: "/cache,1/initramfs/i,x.cpio", kernelArguments: ["console=ttyS0"],
+            shares: [
+                .init(id: "ksand-rw0", hostPath: "/srv/a,b dir", tag: "ksand-rw0", readOnly: false),
+                .init(id: "ksand-rw1", hostPath: "/srv/k=v,,ü", tag: "ksand-rw1", readOnly: true),
+            ],
+            channelSocket: "/run/a,b=c/channel.sock", channelPortName: "org.ksand.ctl", qmpSocket: "/run/a,b=c/qmp.sock")
+        #expect(line.arguments.first == "/opt/q,emu/qemu-system-x86_64")
+        #expect(Array(line.arguments.drop { $0 != "-kernel" }) == [
+            "-kernel", "/cache,1/vmlinux/k.elf", "-initrd", "/cache,1/initramfs/i,x.cpio", "-append", "console=ttyS0",
+            "-fsdev", "local,id=ksand-rw0,path=/srv/a,,b dir,security_model=none,multidevs=remap",
+            "-device", "virtio-9p-device,fsdev=ksand-rw0,mount_tag=ksand-rw0",
+            "-fsdev", "local,id=ksand-rw1,path=/srv/k=v,,,,ü,security_model=none,multidevs=remap,readonly=on",
+            "-device", "virtio-9p-device,fsdev=ksand-rw1,mount_tag=ksand-rw1",
+            "-device", "virtio-serial-device,max_ports=2",
+            "-chardev", "socket,id=channel,path=/run/a,,b=c/channel.sock",
+            "-device", "virtserialport,chardev=channel,name=org.ksand.ctl",
+            "-chardev", "socket,id=qmp,path=/run/a,,b=c/qmp.sock,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+        ])
+    }
+
+    /// Mount tags and device ids come from a share's position, never its path: whatever the path holds, each is a
+    /// valid QEMU id, and each share has its own.
+    @Test func oddPathsGetValidUniqueMountTags() {
+        let paths = ["/srv/a,b dir", "/srv/k=v", "/srv/ü ñ", "/srv/a,b dir", "/srv/" + String(repeating: "x", count: 200)]
+        let preparer = SandboxPreparer(cache: CacheDirectory(path: "/nonexistent"), environment: [:])
+        let spec = SandboxSpec(command: ["true"], readWrite: paths)
+        let prepared = PreparedSandbox(
+            spec: spec, kernel: MachineChoiceTests.kernel(config: nil), bootImage: "/k", initramfs: "/i", qemuPath: "qemu",
+            accelerator: .tcg, machine: .q35, runSpec: preparer.runSpec(for: spec))
+        let shares = prepared.commandLine(runDirectory: "/run/r").shares
+        #expect(shares.map(\.hostPath) == ["/"] + paths)
+        #expect(Set(shares.map(\.tag)).count == shares.count)
+        #expect(Set(shares.map(\.id)).count == shares.count)
+        for share in shares {
+            let valid = share.tag.first!.isLetter && share.tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            #expect(valid && share.tag.count <= 31, "\(share.tag)")
+            #expect(share.id == share.tag || share.id == "root")
+        }
+    }
+
     @Test func preparedSandboxSharesRootReadOnlyAndRwDirectoriesWritable() {
         let spec = SandboxSpec(command: ["true"], readWrite: ["/srv/out"])
         let preparer = SandboxPreparer(cache: CacheDirectory(path: "/nonexistent"), environment: ["HOME": "/home/u", "USER": "u"])
