@@ -1,8 +1,9 @@
 /// The host's side of the command channel, as a pure state machine: bytes from the guest in, what they mean out.
 ///
 /// The guest is not trusted, so the order of frames is checked as strictly as their bytes: the init says hello
-/// once, then the command's output follows, then exactly one exit status or failure message, then nothing.
-/// Anything else is a ``FrameError`` that names what arrived, and the conversation is over.
+/// once, then the command's output follows, then exactly one exit status or failure message, then nothing but
+/// empty stdout frames (the filler the init flushes its channel with before it powers off). Anything else is a
+/// ``FrameError`` that names what arrived, and the conversation is over.
 public struct GuestConversation: Sendable {
     /// What a frame from the guest means to the host.
     public enum Event: Equatable, Sendable {
@@ -40,7 +41,7 @@ public struct GuestConversation: Sendable {
         var events: [Event] = []
         do {
             while let frame = try decoder.next() {
-                events.append(try accept(frame))
+                if let event = try accept(frame) { events.append(event) }
             }
         } catch {
             stage = .broken
@@ -59,8 +60,10 @@ public struct GuestConversation: Sendable {
         }
     }
 
-    private mutating func accept(_ frame: Frame) throws(FrameError) -> Event {
+    private mutating func accept(_ frame: Frame) throws(FrameError) -> Event? {
         switch (stage, frame.kind) {
+        case (.running, .stdout) where frame.payload.isEmpty, (.ended, .stdout) where frame.payload.isEmpty:
+            return nil
         case (.awaitingHello, .hello):
             stage = .running
             return .hello(try Hello(decoding: frame.payload))

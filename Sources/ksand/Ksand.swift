@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Sandbox
 
 @main
@@ -32,6 +33,13 @@ struct Ksand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // `ksand run` hands back the command's own status, so a usage error must not look like one (64 is
+            // EX_USAGE, which a command may exit with too): it is a setup error, as documented.
+            if CommandLine.arguments.dropFirst().first == "run", exitCode(for: error) == .validationFailure {
+                let message = fullMessage(for: error)
+                FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+                Foundation.exit(SandboxExitCode.setupError.rawValue)
+            }
             exit(withError: error)
         }
     }

@@ -30,6 +30,15 @@ import Testing
 
     static let rule = "is not a sandbox name: a name is a file name, never a path: letters, digits, '.', '_' and '-', starting with a letter or digit, 40 characters at most"
 
+    /// `ksand run` hands back the command's status, so its usage errors exit with 125, never with a status a
+    /// command could have (ArgumentParser's own is 64).
+    @Test(arguments: [["run"], ["run", "--stall", "-1", "--", "true"], ["run", "--console-log-limit", "lots", "--", "true"], ["run", "--bogus", "--", "true"]])
+    func runUsageErrorsAreSetupErrors(arguments: [String]) throws {
+        let result = try ksand(arguments)
+        #expect(result.status == 125, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("Error:") || result.stderr.contains("error:"), "stderr: \(result.stderr)")
+    }
+
     @Test func namesThatArePathsAndEntriesKsandDidNotMakeAreLeftAlone() throws {
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         try plantOld(runtime)

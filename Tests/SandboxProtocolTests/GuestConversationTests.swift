@@ -16,6 +16,14 @@ import Testing
         try conversation.closed()
     }
 
+    @Test func emptyStdoutFramesAreFillerEvenAfterTheEnd() throws {
+        var conversation = GuestConversation()
+        let filler = Frame(.stdout, [])
+        let events = try conversation.receive(wire(hello, filler, Frame(.exit, CommandExit.exited(0).encoded()), filler, filler))
+        #expect(events == [.hello(Hello(listensToPowerButton: false)), .exit(.exited(0))])
+        #expect(throws: FrameError.self) { try conversation.receive(Frame(.stdout, [1]).encoded()) }
+    }
+
     @Test func aFailureMayComeBeforeTheHello() throws {
         var conversation = GuestConversation()
         #expect(try conversation.receive(wire(Frame(.failure, Array("no port".utf8)))) == [.failure(Array("no port".utf8))])
