@@ -95,7 +95,7 @@ final class ChannelRelay: @unchecked Sendable {
     var guestListensToPowerButton: Bool { lock.withLock { outcome.hello?.listensToPowerButton ?? false } }
 
     /// Whether the relay still reads and writes the channel (it stops at a protocol error or when QEMU closes it).
-    var channelOpen: Bool { lock.withLock { !loopEnded } }
+    var channelOpen: Bool { lock.withLock { !loopEnded && outcome.protocolError == nil } }
 
     /// Asks the init to stop the command and power off.
     func requestTerminate() {
