@@ -79,6 +79,33 @@ import Testing
         }
     }
 
+    /// Found by fuzzing (Fuzz/regressions/toml): toml++ inside TOMLKit asserts, and so aborted ksand, on a table
+    /// header whose name does not start with a key character.
+    @Test func aTableHeaderWithoutANameIsAnErrorNotAnAbort() {
+        for (text, found, line, column) in [("[\u{FFFD}", "\u{FFFD}", 1, 2), ("[kernel]\n  [[ {x} ]]\n", "{", 2, 6), ("a = 1\n[=]", "=", 2, 2),
+                                             ("\u{FEFF}[.a]", ".", 1, 2)] {
+            #expect(throws: ProjectFileError(path: "f", message: "a table header must start with its name, as in [kernel] or [\"name\"], "
+                + "not with '\(found)' (line \(line), column \(column))")) {
+                try ProjectFile(parsing: text, path: "f")
+            }
+        }
+    }
+
+    /// Lines that start with `[` inside a multi-line array or string are values, not headers.
+    @Test func bracketsInValuesAreNotHeaders() throws {
+        let text = """
+            [sandbox]
+            append = [
+              "quiet", # [not a header
+            ]
+            [test]
+            suites = '''
+            [\u{e9}'''
+            """
+        #expect(TOMLHeaderCheck.firstUnnamedHeader(in: text) == nil)
+        #expect(TOMLHeaderCheck.firstUnnamedHeader(in: "x = [\n  [+1],\n  [{a = 1}],\n]\ny = \"\"\"\n[\n\"\"\"\n[\"quoted\"]\n") == nil)
+    }
+
     @Test func theNearestProjectFileIsFoundFromASubdirectory() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-project-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
