@@ -6,7 +6,7 @@
 /// `[` inside a multi-line array or string is a value, so the check follows strings, comments and brackets.
 enum TOMLHeaderCheck {
     /// The first table header whose name does not start with a bare-key character or a quote: its 1-based line and
-    /// column (in bytes) and the character found there.
+    /// column (in bytes) and the character found there, escaped if it is a control character.
     static func firstUnnamedHeader(in text: String) -> (line: Int, column: Int, found: String)? {
         var bytes = Array(text.utf8)[...]
         if bytes.starts(with: [0xef, 0xbb, 0xbf]) { bytes = bytes.dropFirst(3) }  // toml++ skips a byte-order mark
@@ -14,7 +14,7 @@ enum TOMLHeaderCheck {
         var depth = 0  // arrays and inline tables open in a value
         var atStatementStart = true
         var index = bytes.startIndex
-        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0d }
+        func isSpaceOrTab(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
         func skipToLineEnd() { while index < bytes.endIndex, bytes[index] != 0x0a { index += 1 } }
         while index < bytes.endIndex {
             let byte = bytes[index]
@@ -25,15 +25,16 @@ enum TOMLHeaderCheck {
                 atStatementStart = depth == 0
                 continue
             }
-            if isBlank(byte) { index += 1; continue }
+            if isSpaceOrTab(byte) || byte == 0x0d { index += 1; continue }
             if byte == UInt8(ascii: "#") { skipToLineEnd(); continue }
             if atStatementStart, byte == UInt8(ascii: "[") {
                 var name = index + 1
                 if name < bytes.endIndex, bytes[name] == UInt8(ascii: "[") { name += 1 }
-                while name < bytes.endIndex, isBlank(bytes[name]) { name += 1 }
+                // Only spaces and tabs: toml++ takes a carriage return here for the name's first character.
+                while name < bytes.endIndex, isSpaceOrTab(bytes[name]) { name += 1 }
                 if name < bytes.endIndex, !startsKey(bytes[name]), bytes[name] != UInt8(ascii: "]") {
                     let found = String(decoding: bytes[name...].prefix(4), as: UTF8.self).prefix(1)
-                    return (line, name - lineStart + 1, String(found))
+                    return (line, name - lineStart + 1, found.unicodeScalars.map { $0.escaped(asASCII: false) }.joined())
                 }
                 skipToLineEnd()  // a header is the whole line; what may follow it is a comment
                 continue

@@ -83,7 +83,7 @@ import Testing
     /// header whose name does not start with a key character.
     @Test func aTableHeaderWithoutANameIsAnErrorNotAnAbort() {
         for (text, found, line, column) in [("[\u{FFFD}", "\u{FFFD}", 1, 2), ("[kernel]\n  [[ {x} ]]\n", "{", 2, 6), ("a = 1\n[=]", "=", 2, 2),
-                                             ("\u{FEFF}[.a]", ".", 1, 2)] {
+                                             ("\u{FEFF}[.a]", ".", 1, 2), ("[\r\r\rkernel]", "\\r", 1, 2)] {
             #expect(throws: ProjectFileError(path: "f", message: "a table header must start with its name, as in [kernel] or [\"name\"], "
                 + "not with '\(found)' (line \(line), column \(column))")) {
                 try ProjectFile(parsing: text, path: "f")
