@@ -69,6 +69,23 @@ import Testing
         }
     }
 
+    /// Seconds ksand could not wait or print (it converts them to whole milliseconds): `inf`, `1e300`, `"1e300s"`.
+    @Test func timeoutsAndBudgetsAreAtMostAWeek() throws {
+        let expected = "[sandbox] timeout must be a positive number of seconds, at most 604800 (a week)"
+        for value in ["inf", "1e300", "604801", "0", "-1", "nan"] {
+            #expect(throws: ProjectFileError(path: "f", message: expected), "\(value)") {
+                try ProjectFile(parsing: "[sandbox]\ntimeout = \(value)\n", path: "f")
+            }
+        }
+        #expect(try ProjectFile(parsing: "[sandbox]\ntimeout = 604800\n", path: "f").sandbox.timeout == 604800)
+        #expect(throws: ProjectFileError(path: "f", message: "[budgets.tcg] boot = \"1e300s\": longer than a week, the longest duration ksand accepts")) {
+            try ProjectFile(parsing: "[budgets.tcg]\nboot = \"1e300s\"\n", path: "f")
+        }
+        #expect(throws: ProjectFileError(path: "f", message: "[budgets.kvm] shutdown = \"1e308m\": longer than a week, the longest duration ksand accepts")) {
+            try ProjectFile(parsing: "[budgets.kvm]\nshutdown = \"1e308m\"\n", path: "f")
+        }
+    }
+
     @Test func aSyntaxErrorNamesTheLine() {
         do {
             _ = try ProjectFile(parsing: "[kernel]\nbase = tinyconfig\n", path: "/p/ksand.toml")
