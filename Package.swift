@@ -100,3 +100,25 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], exclude: ["HostileInit"]),
     ]
 )
+
+// Coverage-guided fuzz targets (Fuzz/), one per parser of input from outside. Declared only when Fuzz/run.sh builds
+// them (KSAND_FUZZ=1, with `--sanitize fuzzer`): without libFuzzer they have no main to link. The package's own
+// executables and tests are left out then, so that one `swift build` builds the fuzz targets and what they use.
+if Context.environment["KSAND_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("console", ["BootTimeline"]),
+        ("dotconfig", ["KernelConfig"]),
+        ("frames", ["SandboxProtocol"]),
+        ("kconfig", ["KernelConfig"]),
+        ("qmp", ["Sandbox"]),
+        ("series", ["KernelSource"]),
+        ("toml", ["ProjectFile"]),
+    ]
+    package.products = []
+    package.targets.removeAll { $0.type == .executable || $0.type == .test }
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Support"))
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: target.dependencies + ["FuzzSupport"],
+                                                 path: "Fuzz/Targets/\(target.name)"))
+    }
+}

@@ -36,13 +36,19 @@ public struct ConsoleLine: Equatable, Sendable {
     }
 
     /// Splits `[    1.234567] text` into (1.234567, "text"); nil when the line has no printk timestamp.
+    ///
+    /// A timestamp is what the kernel prints (`%5lu.%06lu`): digits, a dot, digits; at most 11 digits of seconds
+    /// (a 64-bit count of nanoseconds). Anything else a guest writes in brackets, `[1e300]` or `[nan.]`, is text.
     static func splitPrintkTimestamp(_ line: String) -> (Double, String)? {
         let utf8 = Array(line.utf8)
         guard let open = utf8.firstIndex(of: UInt8(ascii: "[")), open <= 2,
               let close = utf8[open...].firstIndex(of: UInt8(ascii: "]")), close - open <= 20 else { return nil }
-        let inner = String(decoding: utf8[(open + 1)..<close], as: UTF8.self).trimmingSpaces()
-        // A printk time is under a few years of uptime; anything else (1e999 is infinite) is not one.
-        guard inner.contains("."), let seconds = Double(inner), seconds >= 0, seconds < 1e9 else { return nil }
+        var inner = utf8[(open + 1)..<close].drop { $0 == UInt8(ascii: " ") }
+        while inner.last == UInt8(ascii: " ") { inner = inner.dropLast() }
+        let isDigit = { (byte: UInt8) in (48...57).contains(byte) }
+        guard let dot = inner.firstIndex(of: UInt8(ascii: ".")), (1...11).contains(dot - inner.startIndex),
+              inner[..<dot].allSatisfy(isDigit), dot + 1 < inner.endIndex, inner[(dot + 1)...].allSatisfy(isDigit),
+              let seconds = Double(String(decoding: inner, as: UTF8.self)) else { return nil }
         var restStart = close + 1
         if restStart < utf8.count && utf8[restStart] == UInt8(ascii: " ") { restStart += 1 }
         return (seconds, String(decoding: utf8[restStart...], as: UTF8.self))

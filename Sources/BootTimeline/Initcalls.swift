@@ -11,9 +11,9 @@ public struct InitcallDuration: Equatable, Sendable {
         self.returned = returned
     }
 
-    /// Every `initcall NAME returned R after N usecs` line, slowest first. The kernel prints these at debug level:
-    /// boot with `initcall_debug ignore_loglevel`. Without CONFIG_KALLSYMS the kernel prints addresses; `symbols`
-    /// (the kernel's System.map) names them.
+    /// Every `initcall NAME returned R after N usecs` line (N whole, as the kernel prints it), slowest first. The
+    /// kernel prints these at debug level: boot with `initcall_debug ignore_loglevel`. Without CONFIG_KALLSYMS the
+    /// kernel prints addresses; `symbols` (the kernel's System.map) names them.
     public static func slowest(in lines: [ConsoleLine], top: Int = 10, symbols: SymbolMap? = nil) -> [InitcallDuration] {
         var durations: [InitcallDuration] = []
         for line in lines {
@@ -21,11 +21,11 @@ public struct InitcallDuration: Equatable, Sendable {
             let words = rest.split(separator: " ")
             // NAME returned R after N usecs
             guard words.count >= 6, words[1] == "returned", words[3] == "after", words[5] == "usecs",
-                  let returned = Int(words[2]), let micros = Double(words[4]) else { continue }
+                  let returned = Int(words[2]), let micros = UInt64(words[4]) else { continue }
             var name = String(words[0])
             if let plus = name.firstIndex(of: "+") { name = String(name[..<plus]) }  // do_one+0x0/0x20 → do_one
             if let resolved = symbols?.name(at: name) { name = resolved }
-            durations.append(InitcallDuration(name: name, seconds: micros / 1_000_000, returned: returned))
+            durations.append(InitcallDuration(name: name, seconds: Double(micros) / 1_000_000, returned: returned))
         }
         return Array(durations.sorted { $0.seconds > $1.seconds }.prefix(top))
     }

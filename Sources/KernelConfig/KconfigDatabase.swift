@@ -15,14 +15,25 @@ public struct KconfigDatabase: Sendable {
 
     /// Loads a whole kernel tree, starting at `<tree>/Kconfig` and following every `source`.
     /// - Parameter architecture: the `SRCARCH` to substitute in `source "arch/$(SRCARCH)/Kconfig"`.
-    /// - Throws: `KconfigError` with `file:line` for a line it cannot parse or a sourced file that is missing.
+    /// - Throws: `KconfigError` with `file:line` for a line it cannot parse, a sourced file that is missing, or a
+    ///   `source` that loops.
     public init(tree: URL, architecture: String = "x86") throws {
         try self.init(tree: tree, file: "Kconfig", architecture: architecture)
     }
 
     /// Loads `file` (relative to `tree`) and what it sources.
     public init(tree: URL, file: String, architecture: String = "x86") throws {
-        var parser = KconfigParser(root: tree, architecture: architecture)
+        try self.init(file: file, architecture: architecture, files: .directory(tree))
+    }
+
+    /// Loads `file` and what it sources from files in memory, keyed by their path relative to the tree root: what a
+    /// tree on disk with these files gives, without the disk.
+    public init(files: [String: [UInt8]], file: String = "Kconfig", architecture: String = "x86") throws {
+        try self.init(file: file, architecture: architecture, files: .memory(files))
+    }
+
+    private init(file: String, architecture: String, files: KconfigParser.Files) throws {
+        var parser = KconfigParser(files: files, architecture: architecture)
         try parser.parseFile(file, from: nil)
         try parser.finish()
         symbols = parser.symbols
@@ -82,7 +93,32 @@ struct KconfigParser {
         case ignored
     }
 
-    let root: URL
+    /// Where the Kconfig files of a tree are: below a directory, or in memory by path relative to the tree root.
+    enum Files {
+        case directory(URL)
+        case memory([String: [UInt8]])
+
+        /// The file's bytes, or nil when there is no such file.
+        func contents(_ path: String) -> [UInt8]? {
+            switch self {
+            case .directory(let root): FileManager.default.contents(atPath: root.appendingPathComponent(path).path).map { [UInt8]($0) }
+            case .memory(let files): files[path]
+            }
+        }
+
+        /// The file as an error names it.
+        func name(_ path: String) -> String {
+            switch self {
+            case .directory(let root): root.appendingPathComponent(path).path
+            case .memory: path
+            }
+        }
+    }
+
+    /// How deep `source` may nest; the kernel's own tree nests about six deep.
+    static let maxSourceDepth = 64
+
+    let files: Files
     let architecture: String
     var symbols: [String: KconfigSymbol] = [:]
     /// Symbol names in the order of their first definition.
@@ -90,21 +126,31 @@ struct KconfigParser {
     var blocks: [Block] = []
     var entry = Entry.none
     var fileCount = 0
+    /// The files being read, outermost first: each one sources the next.
+    var sourcing: [String] = []
 
-    init(root: URL, architecture: String) {
-        self.root = root
+    init(files: Files, architecture: String) {
+        self.files = files
         self.architecture = architecture
     }
 
-    mutating func parseFile(_ path: String, from location: String?) throws {
-        let url = root.appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+    /// Reads `path` and what it sources; an `optional` file that does not exist is skipped (`osource`).
+    mutating func parseFile(_ path: String, from location: String?, optional: Bool = false) throws {
+        if sourcing.contains(path) || sourcing.count >= Self.maxSourceDepth {
+            let chain = (sourcing + [path]).joined(separator: " → ")
+            throw KconfigError(location: location ?? path, message: sourcing.contains(path)
+                ? "\(path) sources itself (\(chain)); remove the source line that closes the loop"
+                : "source nests more than \(Self.maxSourceDepth) files deep (\(chain)); a loop through differently spelled paths?")
+        }
+        guard let bytes = files.contents(path) else {
+            if optional { return }
             throw KconfigError(location: location ?? path,
-                message: "cannot read \(url.path); check that the kernel tree is complete and the path is relative to its root")
+                message: "cannot read \(files.name(path)); check that the kernel tree is complete and the path is relative to its root")
         }
         fileCount += 1
+        sourcing.append(path)
+        defer { sourcing.removeLast() }
         // Work on bytes: most lines are help text or blank, and only their indentation matters.
-        let bytes = [UInt8](data)
         var helpIndent: Int?
         var inHelp = false
         var pending: [UInt8] = []
@@ -225,10 +271,7 @@ struct KconfigParser {
             }
             let resolved = path.replacingOccurrences(of: "$(SRCARCH)", with: architecture)
                 .replacingOccurrences(of: "$(HEADER_ARCH)", with: architecture)
-            if keyword.hasPrefix("o"), !FileManager.default.fileExists(atPath: root.appendingPathComponent(resolved).path) {
-                break
-            }
-            try parseFile(resolved, from: here)
+            try parseFile(resolved, from: here, optional: keyword.hasPrefix("o"))
         default:
             throw KconfigError(location: here, message: "unknown Kconfig keyword '\(keyword)'; this parser reads only the subset needed for dependencies")
         }

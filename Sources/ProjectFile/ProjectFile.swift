@@ -89,7 +89,7 @@ public struct ProjectFile: Equatable, Sendable {
             sandbox.machine = try reader.choice("machine", ["auto", "q35", "microvm"], in: sandboxTable, section: "sandbox")
             sandbox.memory = try reader.integer("memory", in: sandboxTable, section: "sandbox", range: 64...1_048_576)
             sandbox.cpus = try reader.integer("cpus", in: sandboxTable, section: "sandbox", range: 1...256)
-            sandbox.timeout = try reader.number("timeout", in: sandboxTable, section: "sandbox")
+            sandbox.timeout = try reader.seconds("timeout", in: sandboxTable, section: "sandbox")
             sandbox.append = try reader.strings("append", in: sandboxTable, section: "sandbox")
         }
         budgets = try reader.budgets(in: table, section: "budgets")

@@ -136,7 +136,7 @@ public struct SuiteTest: Sendable, Equatable {
         self.name = name
         setup = try reader.strings("setup", in: table, section: section) ?? []
         hostAfter = try reader.strings("host-after", in: table, section: section) ?? []
-        timeout = try reader.number("timeout", in: table, section: section)
+        timeout = try reader.seconds("timeout", in: table, section: section)
         kernelArguments = try reader.strings("append", in: table, section: section) ?? []
         if let text = try reader.string("user", in: table, section: section) {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { UInt32($0) }
@@ -166,6 +166,10 @@ public struct SuiteTest: Sendable, Equatable {
 
 enum TOMLText {
     static func parse(_ text: String, path: String) throws(ProjectFileError) -> TOMLTable {
+        if let header = TOMLHeaderCheck.firstUnnamedHeader(in: text) {
+            throw ProjectFileError(path: path, message: "a table header must start with its name, as in [kernel] or [\"name\"], "
+                + "not with '\(header.found)' (line \(header.line), column \(header.column))")
+        }
         do {
             return try TOMLTable(string: text)
         } catch let error as TOMLParseError {

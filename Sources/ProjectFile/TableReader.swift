@@ -48,10 +48,15 @@ struct TableReader {
         return result
     }
 
-    func number(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> Double? {
+    /// The longest timeout or budget a file may give, in seconds: a week. ksand waits and reports in whole
+    /// milliseconds, so a duration must fit; TOML's `inf` and `1e300` do not.
+    static let longestDuration: Double = 7 * 24 * 3600
+
+    /// A number of seconds: positive, and at most ``longestDuration``.
+    func seconds(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> Double? {
         guard let value = table[key] else { return nil }
-        guard let result = value.double ?? value.int.map(Double.init), result > 0 else {
-            throw mistyped(key, section: section, expected: "a positive number")
+        guard let result = value.double ?? value.int.map(Double.init), result > 0, result <= Self.longestDuration else {
+            throw mistyped(key, section: section, expected: "a positive number of seconds, at most \(Int(Self.longestDuration)) (a week)")
         }
         return result
     }
@@ -90,6 +95,9 @@ extension TableReader {
         guard let text = try string(key, in: table, section: section) else { return nil }
         guard let seconds = DurationText.seconds(text) else {
             throw ProjectFileError(path: path, message: "[\(section)] \(key) = \"\(text)\": expected a duration with a unit, such as \"2.5s\" or \"400ms\"")
+        }
+        guard seconds <= Self.longestDuration else {
+            throw ProjectFileError(path: path, message: "[\(section)] \(key) = \"\(text)\": longer than a week, the longest duration ksand accepts")
         }
         return seconds
     }

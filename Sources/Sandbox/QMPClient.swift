@@ -24,7 +24,7 @@ public struct QMPClient: Sendable {
         let fd = try connect()
         defer { close(fd) }
         var reader = LineReader(fd: fd, socket: socketPath, deadline: ContinuousClock.now + timeout)
-        guard let greeting = try object(reader.nextLine()), greeting["QMP"] != nil else {
+        guard case .greeting? = QMPMessage(line: try reader.nextLine()) else {
             throw fail("no QMP greeting (is this a QMP socket?)")
         }
         try send(["execute": "qmp_capabilities"], on: fd)
@@ -61,18 +61,15 @@ public struct QMPClient: Sendable {
     /// The `return` of the reply to the command just sent; asynchronous events in between are skipped.
     private func reply(_ reader: inout LineReader, to command: String) throws(QMPError) -> Any {
         while true {
-            guard let message = try object(reader.nextLine()) else { throw fail("unreadable reply to \(command)") }
-            if message["event"] != nil { continue }
-            if let result = message["return"] { return result }
-            if let error = message["error"] as? [String: Any] {
-                throw fail("\(command) failed: \(error["desc"] as? String ?? "\(error)")")
+            switch QMPMessage(line: try reader.nextLine()) {
+            case nil: throw fail("unreadable reply to \(command)")
+            case .event?: continue
+            case .success(let value)?: return value
+            case .failure(let description)?: throw fail("\(command) failed: \(description)")
+            case .greeting?: throw fail("unexpected reply to \(command): a second greeting")
+            case .unexpected(let text)?: throw fail("unexpected reply to \(command): \(text)")
             }
-            throw fail("unexpected reply to \(command): \(message)")
         }
-    }
-
-    private func object(_ line: String) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
     }
 
     private func fail(_ reason: String) -> QMPError { QMPError(socket: socketPath, reason: reason) }
@@ -82,14 +79,13 @@ public struct QMPClient: Sendable {
         let fd: Int32
         let socket: String
         let deadline: ContinuousClock.Instant
-        var buffer: [UInt8] = []
+        var lines = QMPLineBuffer()
 
-        mutating func nextLine() throws(QMPError) -> String {
+        mutating func nextLine() throws(QMPError) -> [UInt8] {
             while true {
-                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                    buffer.removeSubrange(...newline)
-                    return line
+                if let line = lines.nextLine() { return line }
+                guard !lines.isOverlong else {
+                    throw QMPError(socket: socket, reason: "a reply longer than \(QMPLineBuffer.maxLineLength) bytes without a line end")
                 }
                 let left = deadline - ContinuousClock.now
                 guard left > .zero else { throw QMPError(socket: socket, reason: "no reply in time") }
@@ -101,7 +97,7 @@ public struct QMPClient: Sendable {
                 let n = read(fd, &chunk, chunk.count)
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw QMPError(socket: socket, reason: "QEMU closed the connection") }
-                buffer += chunk[0..<n]
+                lines.append(chunk[0..<n])
             }
         }
     }

@@ -62,6 +62,13 @@ import Testing
         #expect(named[0].seconds == 0.095795)
         #expect(InitcallDuration.slowest(in: fixture.lines, top: 1000).count == 261)
     }
+
+    /// Found by fuzzing (Fuzz/regressions/console): `after 1e300 usecs` was a duration no report could print.
+    @Test func initcallDurationsAreWholeMicroseconds() {
+        let lines = ["initcall a returned 0 after 1e300 usecs", "initcall b returned 0 after nan usecs", "initcall c returned -19 after 1500 usecs"]
+            .map { ConsoleLine(hostSeconds: 0, kernelSeconds: 1, text: $0) }
+        #expect(InitcallDuration.slowest(in: lines) == [InitcallDuration(name: "c", seconds: 0.0015, returned: -19)])
+    }
 }
 
 @Suite struct BudgetTests {

@@ -12,6 +12,20 @@ import Testing
         #expect(plain.text == "Probing EDD (edd=off to disable)... ok")
     }
 
+    /// Found by fuzzing (Fuzz/regressions/console): `[1.0e300]` parsed as a printk time, and a timeline built on it
+    /// trapped where the reports turn seconds into whole milliseconds. Only what the kernel prints is a timestamp.
+    @Test func onlyKernelShapedTimestampsAreTimes() {
+        for text in ["[1.0e300] ksand: init-start", "[nan.0] x", "[ inf.] x", "[999999999999.0] x", "[1.] x", "[.5] x", "[+1.5] x"] {
+            let line = ConsoleLine(raw: Array(text.utf8), hostSeconds: 0)
+            #expect(line.kernelSeconds == nil, "\(text)")
+            #expect(line.text == text)
+        }
+        #expect(ConsoleLine(raw: Array("[18446744073.709551] late".utf8), hostSeconds: 0).kernelSeconds == 18446744073.709551)
+        #expect(ConsoleLine(raw: Array("[ 0.5 ] spaced".utf8), hostSeconds: 0).kernelSeconds == 0.5)
+        let lines = ["[1.0e300] ksand: init-start", "[    1.000000] ksand: command-start"].map { ConsoleLine(raw: Array($0.utf8), hostSeconds: 1) }
+        #expect(TimelineTable.render(Timeline.compute(lines: lines, exitedAtHostSeconds: 2)).contains("total        2000 ms"))
+    }
+
     @Test func recognisesEvents() {
         #expect(BootEvent.recognise("Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org)") == .kernelStart)
         #expect(BootEvent.recognise("ksand: command-exit status=7") == .marker(name: "command-exit", detail: "status=7"))

@@ -141,6 +141,23 @@ import Testing
         #expect(explanation.description == "CONFIG_NR_CPUS=8 was requested but is 1: its prompt is shown only if SMP, and SMP is not set — add CONFIG_SMP=y")
     }
 
+    /// A tree in memory reads like the same files on disk; a `source` that comes back to a file being read is an
+    /// error naming the loop, where it used to recurse until the stack ran out.
+    @Test func aSourceLoopIsAnErrorNotARecursion() throws {
+        let files = ["Kconfig": "config A\n\tbool \"A\"\nosource \"missing/Kconfig\"\nsource \"net/Kconfig\"\n",
+                     "net/Kconfig": "config NET\n\tbool \"Networking\"\n\tdepends on A\n"].mapValues { Array($0.utf8) }
+        let database = try KconfigDatabase(files: files)
+        #expect(database.fileCount == 2)
+        #expect(database["NET"]?.dependencies?.description == "A")
+        let loop = files.merging(["net/Kconfig": Array("source \"Kconfig\"\n".utf8)]) { $1 }
+        let error = #expect(throws: KconfigError.self) { try KconfigDatabase(files: loop) }
+        #expect(error?.description == "net/Kconfig:1: Kconfig sources itself (Kconfig → net/Kconfig → Kconfig); remove the source line that closes the loop")
+        // A loop through differently spelled paths (./Kconfig, ././Kconfig, …) is no loop by name: it nests too deep.
+        let chain = Dictionary(uniqueKeysWithValues: (0...70).map { ("k\($0)", Array("source \"k\($0 + 1)\"\n".utf8)) })
+        let deep = #expect(throws: KconfigError.self) { try KconfigDatabase(files: chain, file: "k0") }
+        #expect(deep?.message.hasPrefix("source nests more than 64 files deep") == true)
+    }
+
     @Test func errorsNameFileAndLine() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-kconfig-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

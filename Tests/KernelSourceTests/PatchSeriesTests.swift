@@ -19,6 +19,16 @@ import Testing
         ])
     }
 
+    /// Found by fuzzing (Fuzz/regressions/series): "\r\n" is a single Character, so a series with CRLF line ends was
+    /// one line, and its one entry a path with line breaks in it.
+    @Test func crlfLineEndsAndCombiningMarksDoNotHideDelimiters() throws {
+        let series = try PatchSeries(parsing: "0001-a.patch\r\n0002-b.patch -p0\r\n#\u{301} a comment\r\n", source: "s")
+        #expect(series.entries == [.init(path: "0001-a.patch", strip: 1, line: 1), .init(path: "0002-b.patch", strip: 0, line: 2)])
+        #expect(throws: KernelSourceError.badSeriesLine(file: "s", line: 1, text: "a.patch \u{301}-p1", reason: "unknown option \u{301}-p1; only -pN is understood")) {
+            try PatchSeries(parsing: "a.patch \u{301}-p1\r\n", source: "s")
+        }
+    }
+
     @Test func unknownOptionNamesFileLineAndOption() {
         #expect(throws: KernelSourceError.badSeriesLine(file: "s", line: 1, text: "a.patch -R", reason: "unknown option -R; only -pN is understood")) {
             try PatchSeries(parsing: "a.patch -R", source: "s")

@@ -69,6 +69,23 @@ import Testing
         }
     }
 
+    /// Seconds ksand could not wait or print (it converts them to whole milliseconds): `inf`, `1e300`, `"1e300s"`.
+    @Test func timeoutsAndBudgetsAreAtMostAWeek() throws {
+        let expected = "[sandbox] timeout must be a positive number of seconds, at most 604800 (a week)"
+        for value in ["inf", "1e300", "604801", "0", "-1", "nan"] {
+            #expect(throws: ProjectFileError(path: "f", message: expected), "\(value)") {
+                try ProjectFile(parsing: "[sandbox]\ntimeout = \(value)\n", path: "f")
+            }
+        }
+        #expect(try ProjectFile(parsing: "[sandbox]\ntimeout = 604800\n", path: "f").sandbox.timeout == 604800)
+        #expect(throws: ProjectFileError(path: "f", message: "[budgets.tcg] boot = \"1e300s\": longer than a week, the longest duration ksand accepts")) {
+            try ProjectFile(parsing: "[budgets.tcg]\nboot = \"1e300s\"\n", path: "f")
+        }
+        #expect(throws: ProjectFileError(path: "f", message: "[budgets.kvm] shutdown = \"1e308m\": longer than a week, the longest duration ksand accepts")) {
+            try ProjectFile(parsing: "[budgets.kvm]\nshutdown = \"1e308m\"\n", path: "f")
+        }
+    }
+
     @Test func aSyntaxErrorNamesTheLine() {
         do {
             _ = try ProjectFile(parsing: "[kernel]\nbase = tinyconfig\n", path: "/p/ksand.toml")
@@ -77,6 +94,33 @@ import Testing
             #expect(error.description.hasPrefix("/p/ksand.toml: "))
             #expect(error.description.contains("line 2"), "\(error)")
         }
+    }
+
+    /// Found by fuzzing (Fuzz/regressions/toml): toml++ inside TOMLKit asserts, and so aborted ksand, on a table
+    /// header whose name does not start with a key character.
+    @Test func aTableHeaderWithoutANameIsAnErrorNotAnAbort() {
+        for (text, found, line, column) in [("[\u{FFFD}", "\u{FFFD}", 1, 2), ("[kernel]\n  [[ {x} ]]\n", "{", 2, 6), ("a = 1\n[=]", "=", 2, 2),
+                                             ("\u{FEFF}[.a]", ".", 1, 2), ("[\r\r\rkernel]", "\\r", 1, 2)] {
+            #expect(throws: ProjectFileError(path: "f", message: "a table header must start with its name, as in [kernel] or [\"name\"], "
+                + "not with '\(found)' (line \(line), column \(column))")) {
+                try ProjectFile(parsing: text, path: "f")
+            }
+        }
+    }
+
+    /// Lines that start with `[` inside a multi-line array or string are values, not headers.
+    @Test func bracketsInValuesAreNotHeaders() throws {
+        let text = """
+            [sandbox]
+            append = [
+              "quiet", # [not a header
+            ]
+            [test]
+            suites = '''
+            [\u{e9}'''
+            """
+        #expect(TOMLHeaderCheck.firstUnnamedHeader(in: text) == nil)
+        #expect(TOMLHeaderCheck.firstUnnamedHeader(in: "x = [\n  [+1],\n  [{a = 1}],\n]\ny = \"\"\"\n[\n\"\"\"\n[\"quoted\"]\n") == nil)
     }
 
     @Test func theNearestProjectFileIsFoundFromASubdirectory() throws {
