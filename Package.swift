@@ -107,6 +107,7 @@ let package = Package(
 if Context.environment["KSAND_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
         ("console", ["BootTimeline"]),
+        ("conversation", ["SandboxProtocol"]),
         ("dotconfig", ["KernelConfig"]),
         ("frames", ["SandboxProtocol"]),
         ("kconfig", ["KernelConfig"]),

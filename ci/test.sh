@@ -19,3 +19,5 @@ if [ -n "$leftovers" ]; then
   for pid in $leftovers; do ps -o pid=,args= -p "$pid" >&2 || true; done
   exit 1
 fi
+# Every parser of input from outside, fuzzed for a bounded time (20 s a target); Fuzz/README.md has the longer run.
+Fuzz/run.sh
