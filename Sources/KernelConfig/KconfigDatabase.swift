@@ -117,6 +117,8 @@ struct KconfigParser {
 
     /// How deep `source` may nest; the kernel's own tree nests about six deep.
     static let maxSourceDepth = 64
+    /// How deep `if`, `menu` and `choice` may nest: every symbol inside depends on all of them.
+    static let maxBlockDepth = 64
 
     let files: Files
     let architecture: String
@@ -248,9 +250,11 @@ struct KconfigParser {
             break
         case "if":
             endEntry()
+            try requireBlockRoom(at: here)
             blocks.append(Block(kind: .if, dependency: try KconfigExpression(parsing: rest), location: here))
         case "menu", "choice":
             endEntry()
+            try requireBlockRoom(at: here)
             blocks.append(Block(kind: keyword == "menu" ? .menu : .choice, dependency: nil, location: here))
             entry = .block
         case "endif", "endmenu", "endchoice":
@@ -282,6 +286,12 @@ struct KconfigParser {
         endEntry()
         if let open = blocks.last {
             throw KconfigError(location: open.location, message: "'\(open.kind.rawValue)' is never closed with 'end\(open.kind.rawValue)'")
+        }
+    }
+
+    func requireBlockRoom(at here: String) throws {
+        guard blocks.count < Self.maxBlockDepth else {
+            throw KconfigError(location: here, message: "if, menu and choice nest more than \(Self.maxBlockDepth) deep; is an endif or endmenu missing?")
         }
     }
 

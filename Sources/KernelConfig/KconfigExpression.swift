@@ -14,19 +14,35 @@ public indirect enum KconfigExpression: Equatable, Sendable, CustomStringConvert
 
     /// The symbols the expression reads, in order, without constants.
     public var symbols: [String] {
-        switch self {
-        case .symbol(let name): Self.isConstant(name) ? [] : [name]
-        case .macro: []
-        case .not(let inner): inner.symbols
-        case .and(let lhs, let rhs), .or(let lhs, let rhs): lhs.symbols + rhs.symbols
-        case .comparison(_, let lhs, let rhs): [lhs, rhs].filter { !Self.isConstant($0) }
-        }
+        var result: [String] = []
+        collectSymbols(into: &result)
+        return result
     }
 
     /// The operands of a top-level `&&` chain (the expression itself if it is not a conjunction).
     public var conjuncts: [KconfigExpression] {
-        if case .and(let lhs, let rhs) = self { return lhs.conjuncts + rhs.conjuncts }
-        return [self]
+        var result: [KconfigExpression] = []
+        collectConjuncts(into: &result)
+        return result
+    }
+
+    // Appending to one array keeps both linear in the size of the expression: `a && b && …` nests on the left.
+    private func collectSymbols(into result: inout [String]) {
+        switch self {
+        case .symbol(let name): if !Self.isConstant(name) { result.append(name) }
+        case .macro: break
+        case .not(let inner): inner.collectSymbols(into: &result)
+        case .and(let lhs, let rhs), .or(let lhs, let rhs):
+            lhs.collectSymbols(into: &result)
+            rhs.collectSymbols(into: &result)
+        case .comparison(_, let lhs, let rhs): result += [lhs, rhs].filter { !Self.isConstant($0) }
+        }
+    }
+
+    private func collectConjuncts(into result: inout [KconfigExpression]) {
+        guard case .and(let lhs, let rhs) = self else { return result.append(self) }
+        lhs.collectConjuncts(into: &result)
+        rhs.collectConjuncts(into: &result)
     }
 
     /// Evaluates with Kconfig's tristate logic (n = 0, m = 1, y = 2): `&&` is min, `||` is max, `!` is 2 − x;
@@ -117,9 +133,19 @@ public indirect enum KconfigExpression: Equatable, Sendable, CustomStringConvert
 }
 
 extension KconfigExpression {
+    /// How deep parentheses and `!` may nest, and how many words and operators an expression may have: far more
+    /// than the kernel uses (Linux 6.1 nests 3 deep and joins at most 21 operands), little enough that evaluating
+    /// and printing one, which recurse, never run out of stack.
+    public static let maxNesting = 64
+    public static let maxTokens = 2048
+
     /// Parses an expression; throws a message without location (the Kconfig parser adds file:line).
     public init(parsing text: String) throws(KconfigExpressionError) {
-        var parser = ExpressionParser(tokens: try ExpressionParser.tokenize(text), text: text)
+        let tokens = try ExpressionParser.tokenize(text)
+        guard tokens.count <= Self.maxTokens else {
+            throw KconfigExpressionError(message: "an expression of \(tokens.count) words and operators is longer than the \(Self.maxTokens) this parser reads")
+        }
+        var parser = ExpressionParser(tokens: tokens, text: text)
         self = try parser.parseOr()
         if parser.position < parser.tokens.count {
             throw KconfigExpressionError(message: "unexpected '\(parser.tokens[parser.position])' in '\(text)'")
@@ -136,6 +162,8 @@ private struct ExpressionParser {
     var tokens: [String]
     var text: String
     var position = 0
+    /// How many `(` and `!` enclose the current token.
+    var depth = 0
 
     static let comparisons: Set<String> = ["=", "!=", "<", "<=", ">", ">="]
 
@@ -221,6 +249,13 @@ private struct ExpressionParser {
     mutating func parseUnary() throws(KconfigExpressionError) -> KconfigExpression {
         guard let token = peek else { throw KconfigExpressionError(message: "expression ends too early: '\(text)'") }
         position += 1
+        if token == "!" || token == "(" {
+            depth += 1
+            guard depth <= KconfigExpression.maxNesting else {
+                throw KconfigExpressionError(message: "parentheses and ! nest more than \(KconfigExpression.maxNesting) deep in '\(text.prefix(80))…'")
+            }
+        }
+        defer { if token == "!" || token == "(" { depth -= 1 } }
         switch token {
         case "!":
             return .not(try parseUnary())

@@ -166,10 +166,7 @@ public struct SuiteTest: Sendable, Equatable {
 
 enum TOMLText {
     static func parse(_ text: String, path: String) throws(ProjectFileError) -> TOMLTable {
-        if let header = TOMLHeaderCheck.firstUnnamedHeader(in: text) {
-            throw ProjectFileError(path: path, message: "a table header must start with its name, as in [kernel] or [\"name\"], "
-                + "not with '\(header.found)' (line \(header.line), column \(header.column))")
-        }
+        if let problem = TOMLPreflight.firstProblem(in: text) { throw ProjectFileError(path: path, message: problem.message) }
         do {
             return try TOMLTable(string: text)
         } catch let error as TOMLParseError {

@@ -24,6 +24,35 @@ import Testing
     }
 }
 
+/// Found by feeding the Kconfig fuzz target expressions nested deeper than its inputs reached: 20000 `(` or `!`
+/// overflowed the parser's stack, and a chain of 20000 `&&` took a minute to explain (Fuzz/regressions/kconfig).
+@Suite struct KconfigLimitTests {
+    @Test func deepNestingIsAnErrorNotAStackOverflow() {
+        for opening in ["(", "!", "!("] {
+            let text = String(repeating: opening, count: 100) + "A" + String(repeating: ")", count: opening.contains("(") ? 100 : 0)
+            let error = #expect(throws: KconfigExpressionError.self) { try KconfigExpression(parsing: text) }
+            #expect(error?.message.hasPrefix("parentheses and ! nest more than 64 deep") == true)
+        }
+        #expect(throws: Never.self) { try KconfigExpression(parsing: String(repeating: "(", count: 64) + "A" + String(repeating: ")", count: 64)) }
+    }
+
+    @Test func longChainsAreBoundedAndLinear() throws {
+        let chain = try KconfigExpression(parsing: (1...1000).map { "S\($0)" }.joined(separator: " && "))
+        #expect(chain.conjuncts.count == 1000)
+        #expect(chain.symbols.count == 1000)
+        let error = #expect(throws: KconfigExpressionError.self) {
+            try KconfigExpression(parsing: Array(repeating: "A", count: 20_000).joined(separator: " && "))
+        }
+        #expect(error?.message == "an expression of 39999 words and operators is longer than the 2048 this parser reads")
+    }
+
+    @Test func blocksNestAtMost64Deep() {
+        let text = (0..<100).map { "if B\($0)\n" }.joined() + "config A\n\tbool \"A\"\n" + String(repeating: "endif\n", count: 100)
+        let error = #expect(throws: KconfigError.self) { try KconfigDatabase(files: ["Kconfig": Array(text.utf8)]) }
+        #expect(error?.description == "Kconfig:65: if, menu and choice nest more than 64 deep; is an endif or endmenu missing?")
+    }
+}
+
 @Suite struct KconfigDatabaseTests {
     let database: KconfigDatabase
 

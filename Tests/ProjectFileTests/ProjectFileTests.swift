@@ -97,30 +97,36 @@ import Testing
     }
 
     /// Found by fuzzing (Fuzz/regressions/toml): toml++ inside TOMLKit asserts, and so aborted ksand, on a table
-    /// header whose name does not start with a key character.
-    @Test func aTableHeaderWithoutANameIsAnErrorNotAnAbort() {
-        for (text, found, line, column) in [("[\u{FFFD}", "\u{FFFD}", 1, 2), ("[kernel]\n  [[ {x} ]]\n", "{", 2, 6), ("a = 1\n[=]", "=", 2, 2),
-                                             ("\u{FEFF}[.a]", ".", 1, 2), ("[\r\r\rkernel]", "\\r", 1, 2)] {
-            #expect(throws: ProjectFileError(path: "f", message: "a table header must start with its name, as in [kernel] or [\"name\"], "
-                + "not with '\(found)' (line \(line), column \(column))")) {
+    /// header whose name does not start with a key character, and on an array element that does not start a value.
+    @Test func whatTomlPlusPlusWouldAbortOnIsAnError() {
+        let header = TOMLPreflight.headerName, element = TOMLPreflight.arrayElement
+        for (text, expected, found, line, column) in [
+            ("[\u{FFFD}", header, "\u{FFFD}", 1, 2), ("[kernel]\n  [[ {x} ]]\n", header, "{", 2, 6), ("a = 1\n[=]", header, "=", 2, 2),
+            ("\u{FEFF}[.a]", header, ".", 1, 2), ("[\r\r\rkernel]", header, "\\r", 1, 2),
+            ("append = [[[}]]]", element, "}", 1, 13), ("x = [\n  1, # one\n  }]", element, "}", 3, 3), ("x = {a = [\u{2028}]}", element, "\u{2028}", 1, 11),
+        ] {
+            #expect(throws: ProjectFileError(path: "f", message: "\(expected), not with '\(found)' (line \(line), column \(column))")) {
                 try ProjectFile(parsing: text, path: "f")
             }
         }
     }
 
-    /// Lines that start with `[` inside a multi-line array or string are values, not headers.
+    /// Lines that start with `[` inside a multi-line array or string are values, not headers; strings, comments and
+    /// inline tables hold what they like.
     @Test func bracketsInValuesAreNotHeaders() throws {
         let text = """
             [sandbox]
             append = [
               "quiet", # [not a header
+              [ ], [{ a = "}" }, '[', '''
+            [}'''],
             ]
             [test]
             suites = '''
             [\u{e9}'''
             """
-        #expect(TOMLHeaderCheck.firstUnnamedHeader(in: text) == nil)
-        #expect(TOMLHeaderCheck.firstUnnamedHeader(in: "x = [\n  [+1],\n  [{a = 1}],\n]\ny = \"\"\"\n[\n\"\"\"\n[\"quoted\"]\n") == nil)
+        #expect(TOMLPreflight.firstProblem(in: text) == nil)
+        #expect(TOMLPreflight.firstProblem(in: "x = [\n  [+1],\n  [{a = 1}],\n]\ny = \"\"\"\n[\n\"\"\"\n[\"quoted\"]\n") == nil)
     }
 
     @Test func theNearestProjectFileIsFoundFromASubdirectory() throws {

@@ -1,28 +1,48 @@
-/// Finds table headers that the TOML parser inside TOMLKit would abort the process on.
+/// Finds what the TOML parser inside TOMLKit would abort the process on, so that it is an error naming the line.
 ///
-/// toml++ 3.4 asserts that a table header's name starts with a key character, so `[é]`, `[[{x}]]` or `[=` end the
-/// process instead of failing to parse (fixed upstream: https://github.com/marzer/tomlplusplus/pull/301). Checking
-/// the headers first turns them into an error naming the line. Only headers are looked at: a line that starts with
-/// `[` inside a multi-line array or string is a value, so the check follows strings, comments and brackets.
-enum TOMLHeaderCheck {
-    /// The first table header whose name does not start with a bare-key character or a quote: its 1-based line and
-    /// column (in bytes) and the character found there, escaped if it is a control character.
-    static func firstUnnamedHeader(in text: String) -> (line: Int, column: Int, found: String)? {
+/// toml++ 3.4 asserts, instead of failing to parse, in two places that take a character on trust: the start of a
+/// table header's name (`[é]`, `[[{x}]]`, `[=`; fixed upstream in https://github.com/marzer/tomlplusplus/pull/301)
+/// and the start of an array element (`x = [}]`). This scan finds both before toml++ sees the text. It follows
+/// strings, comments, arrays and inline tables as TOML does, so a line that starts with `[` inside a multi-line
+/// array or string is a value, not a header; what it does not check, toml++ reports as usual.
+enum TOMLPreflight {
+    struct Problem: Equatable {
+        /// 1-based line, and column in bytes.
+        var line: Int
+        var column: Int
+        /// What must come there, as the error says it.
+        var expected: String
+        /// The character found instead, escaped if it is a control character.
+        var found: String
+
+        var message: String { "\(expected), not with '\(found)' (line \(line), column \(column))" }
+    }
+
+    static let headerName = "a table header must start with its name, as in [kernel] or [\"name\"]"
+    static let arrayElement = "an array element must start with a value, as in [\"a\", 1]"
+
+    /// The first place toml++ would abort on, if there is one.
+    static func firstProblem(in text: String) -> Problem? {
         var bytes = Array(text.utf8)[...]
         if bytes.starts(with: [0xef, 0xbb, 0xbf]) { bytes = bytes.dropFirst(3) }  // toml++ skips a byte-order mark
         var line = 1, lineStart = bytes.startIndex
-        var depth = 0  // arrays and inline tables open in a value
-        var atStatementStart = true
+        var open: [UInt8] = []  // the arrays and inline tables the scan is in, innermost last
+        var atStatementStart = true, expectingElement = false
         var index = bytes.startIndex
         func isSpaceOrTab(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
         func skipToLineEnd() { while index < bytes.endIndex, bytes[index] != 0x0a { index += 1 } }
+        func problem(at position: Int, _ expected: String) -> Problem {
+            let found = String(decoding: bytes[position...].prefix(4), as: UTF8.self).prefix(1)
+            return Problem(line: line, column: position - lineStart + 1, expected: expected,
+                           found: found.unicodeScalars.map { $0.escaped(asASCII: false) }.joined())
+        }
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == 0x0a {
                 index += 1
                 line += 1
                 lineStart = index
-                atStatementStart = depth == 0
+                atStatementStart = open.isEmpty
                 continue
             }
             if isSpaceOrTab(byte) || byte == 0x0d { index += 1; continue }
@@ -33,27 +53,48 @@ enum TOMLHeaderCheck {
                 // Only spaces and tabs: toml++ takes a carriage return here for the name's first character.
                 while name < bytes.endIndex, isSpaceOrTab(bytes[name]) { name += 1 }
                 if name < bytes.endIndex, !startsKey(bytes[name]), bytes[name] != UInt8(ascii: "]") {
-                    let found = String(decoding: bytes[name...].prefix(4), as: UTF8.self).prefix(1)
-                    return (line, name - lineStart + 1, found.unicodeScalars.map { $0.escaped(asASCII: false) }.joined())
+                    return problem(at: name, headerName)
                 }
                 skipToLineEnd()  // a header is the whole line; what may follow it is a comment
                 continue
             }
             atStatementStart = false
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"): index = endOfString(in: bytes, at: index, line: &line, lineStart: &lineStart)
-            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; index += 1
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1); index += 1
-            default: index += 1
+            if expectingElement {
+                expectingElement = false
+                guard startsElement(byte) else { return problem(at: index, arrayElement) }
             }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                index = endOfString(in: bytes, at: index, line: &line, lineStart: &lineStart)
+                continue
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                open.append(byte)
+                expectingElement = byte == UInt8(ascii: "[")
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                _ = open.popLast()
+            case UInt8(ascii: ","):
+                expectingElement = open.last == UInt8(ascii: "[")
+            default:
+                break
+            }
+            index += 1
         }
         return nil
     }
 
     /// Where a bare key or a quoted key may start.
     static func startsKey(_ byte: UInt8) -> Bool {
+        isLetterOrDigit(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "\"")
+            || byte == UInt8(ascii: "'")
+    }
+
+    /// Where an array element may start (any TOML value starts so), or the array end and the comma toml++ reports.
+    static func startsElement(_ byte: UInt8) -> Bool {
+        isLetterOrDigit(byte) || Array("\"'[{+-.],".utf8).contains(byte)
+    }
+
+    static func isLetterOrDigit(_ byte: UInt8) -> Bool {
         (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
-            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
     }
 
     /// The index after the string that opens at `start` (`"…"`, `'…'`, or their tripled multi-line forms), counting
