@@ -12,14 +12,18 @@ import Testing
             .map { Int(($0 * 1000).rounded()) }
     }
 
-    static let kernelLogReadable = HostTSC.kilohertz(from: .kernelLog) != nil
-
-    @Test(.enabled(if: kernelLogReadable, "the kernel log is not readable (needs root or CAP_SYSLOG)"))
-    func theMeasuredRateIsWithinOnePercentOfTheKernelsCalibration() throws {
-        let kernel = try #require(HostTSC.kilohertz(from: .kernelLog))
+    /// Against the host kernel's calibration when its log is readable (root) and still holds the line; otherwise
+    /// against one long measurement (a second against CLOCK_MONOTONIC), which the short one must agree with.
+    @Test func theMeasuredRateIsWithinOnePercentOfAReference() throws {
+        var reference = HostTSC.kilohertz(from: .kernelLog), name = "kernel log"
+        if reference == nil {
+            reference = HostTSC.measureKilohertz(windows: 1, window: .seconds(1))
+            name = "1 s measurement"
+        }
+        let kilohertz = try #require(reference, "no reference: the kernel log has no calibration and the long measurement failed")
         let measured = try #require(HostTSC.kilohertz(from: .measured), "the measurement was unstable")
-        let deviation = Double(measured - kernel) / Double(kernel)
-        print("TSC kHz: kernel log \(kernel), measured \(measured) (\(String(format: "%+.4f", deviation * 100)) %)")
+        let deviation = Double(measured - kilohertz) / Double(kilohertz)
+        print("TSC kHz: \(name) \(kilohertz), measured \(measured) (\(String(format: "%+.4f", deviation * 100)) %)")
         #expect(abs(deviation) < 0.01)
     }
 
