@@ -21,10 +21,11 @@ public struct ConsoleRetention: Sendable {
 
     public let limits: Limits
     private var head: [ConsoleLine] = []
-    /// Recognised lines that fell out of the tail, with their position among all lines.
-    private var events: [(position: Int, line: ConsoleLine)] = []
-    /// The most recent lines; holds up to twice the limit so that trimming is amortised.
-    private var tail: [(position: Int, line: ConsoleLine)] = []
+    /// Recognised lines that fell out of the tail.
+    private var events: [ConsoleLine] = []
+    /// The most recent lines, each with whether the timeline recognises it (so that no line is recognised twice);
+    /// holds up to twice the limit so that trimming is amortised.
+    private var tail: [(line: ConsoleLine, isEvent: Bool)] = []
     /// How many lines were appended in all.
     public private(set) var received = 0
 
@@ -41,7 +42,7 @@ public struct ConsoleRetention: Sendable {
             head.append(line)
             return event
         }
-        tail.append((received, line))
+        tail.append((line, event != nil))
         if tail.count >= 2 * limits.tailLines {
             let leaving = tail.count - limits.tailLines
             keepEvents(among: tail[..<leaving], into: &events)
@@ -55,17 +56,15 @@ public struct ConsoleRetention: Sendable {
         let recent = tail.suffix(limits.tailLines)
         var earlierEvents = events
         keepEvents(among: tail.prefix(tail.count - recent.count), into: &earlierEvents)
-        return head + earlierEvents.map(\.line) + recent.map(\.line)
+        return head + earlierEvents + recent.map(\.line)
     }
 
-    /// How many lines were not kept.
+    /// How many lines were not kept (it assembles ``lines``: ask once, at the end).
     public var dropped: Int { received - lines.count }
 
-    private func keepEvents(
-        among leaving: ArraySlice<(position: Int, line: ConsoleLine)>, into kept: inout [(position: Int, line: ConsoleLine)]
-    ) {
-        for entry in leaving where kept.count < limits.eventLines && BootEvent.recognise(entry.line.text) != nil {
-            kept.append(entry)
+    private func keepEvents(among leaving: ArraySlice<(line: ConsoleLine, isEvent: Bool)>, into kept: inout [ConsoleLine]) {
+        for entry in leaving where entry.isEvent && kept.count < limits.eventLines {
+            kept.append(entry.line)
         }
     }
 }

@@ -76,11 +76,8 @@ final class ConsoleRecorder: @unchecked Sendable {
         }
     }
 
-    /// The lines kept for the timeline and reports.
-    var snapshot: [ConsoleLine] { lock.withLock { retention.lines } }
-
-    /// How many console lines arrived in all, and how many were not kept in memory.
-    var counts: (received: Int, dropped: Int) { lock.withLock { (retention.received, retention.dropped) } }
+    /// The lines kept for the timeline and reports, and how many lines arrived in all.
+    var snapshot: (lines: [ConsoleLine], received: Int) { lock.withLock { (retention.lines, retention.received) } }
 
     private func appendPartial(_ bytes: Slice<UnsafeRawBufferPointer>) {
         let room = ConsoleRecorder.maxLogLineBytes - partial.count

@@ -140,13 +140,12 @@ final class RunInProgress: @unchecked Sendable {
         if stopReport == nil { stopReport = await control.pendingStop?.value }
         let watchReport = await lock.withLock({ _shutdownWatch })?.value
         let (relayOutcome, qemuStderr) = execution.closureResult
-        let lines = recorder.snapshot
-        let counts = recorder.counts
+        let (lines, received) = recorder.snapshot
         let timeline = Timeline.compute(lines: lines, exitedAtHostSeconds: exitedAt)
         var ending = RunEnding(
             exit: relayOutcome?.exit, exitArrivedFirst: control.exitArrivedFirst, stopReason: control.stopReason,
             panicReason: timeline.panicReason, initFailure: relayOutcome?.failure, protocolError: relayOutcome?.protocolError,
-            consoleEmpty: counts.received == 0, qemuTermination: "\(execution.terminationStatus)", qemuStderr: qemuStderr,
+            consoleEmpty: received == 0, qemuTermination: "\(execution.terminationStatus)", qemuStderr: qemuStderr,
             sawHello: relayOutcome?.sawHello == true,
             initStarted: lines.contains { $0.text.hasPrefix(GuestMarker.initStart.line()) },
             timeoutSeconds: sandbox.spec.timeout ?? 0)
@@ -156,8 +155,8 @@ final class RunInProgress: @unchecked Sendable {
         var result = SandboxResult(
             outcome: outcome, timeline: timeline, consoleTail: SandboxRunner.tail(of: lines), consoleLines: lines,
             stopReport: stopReport ?? escalated, qemuStderr: qemuStderr, accelerator: sandbox.accelerator)
-        result.consoleLineCount = counts.received
-        result.consoleLinesDropped = counts.dropped
+        result.consoleLineCount = received
+        result.consoleLinesDropped = received - lines.count
         return result
     }
 
