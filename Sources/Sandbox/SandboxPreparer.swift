@@ -51,12 +51,26 @@ public struct SandboxPreparer: Sendable {
         return sandbox
     }
 
+    /// The longest timeout, stall window, stop wait or grace a spec may ask for.
+    static let longestWaitSeconds: Double = 7 * 24 * 3600
+
     /// The checks of a spec that need no kernel: options in range, sandbox paths absolute, --rw directories present.
     func check(_ spec: SandboxSpec) throws(SandboxError) {
         guard !spec.command.isEmpty else { throw .invalidOption("no command given: ksand run [options] -- COMMAND [ARGS...]") }
         guard spec.memoryMiB >= 64 else { throw .invalidOption("--memory \(spec.memoryMiB): at least 64 MiB is needed") }
         guard spec.cpus >= 1 else { throw .invalidOption("--cpus \(spec.cpus): at least 1") }
-        if let timeout = spec.timeout, timeout <= 0 { throw .invalidOption("--timeout \(timeout): must be positive") }
+        // Seconds become whole milliseconds and sleeps: a value must be finite, and a week is more than any run needs.
+        let seconds: [(String, Double?)] = [
+            ("--timeout", spec.timeout), ("--stall", spec.stallWindowSeconds), ("--max-wait", spec.maxStopWaitSeconds),
+        ]
+        for (option, value) in seconds {
+            if let value, !(value > 0 && value <= SandboxPreparer.longestWaitSeconds) {
+                throw .invalidOption("\(option) \(value): must be a positive number of seconds, at most \(Int(SandboxPreparer.longestWaitSeconds)) (a week)")
+            }
+        }
+        if !(spec.terminateGraceSeconds >= 0 && spec.terminateGraceSeconds <= SandboxPreparer.longestWaitSeconds) {
+            throw .invalidOption("--grace \(spec.terminateGraceSeconds): must be 0 to \(Int(SandboxPreparer.longestWaitSeconds)) seconds")
+        }
         for path in spec.readWrite + spec.overlays + spec.tmpfs {
             guard path.hasPrefix("/") else { throw .invalidOption("\(path): sandbox paths must be absolute") }
         }

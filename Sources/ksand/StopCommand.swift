@@ -38,7 +38,10 @@ struct StopCommand: AsyncParsableCommand {
         let targets = (names.isEmpty ? 0 : 1) + (all ? 1 : 0) + (pid == nil ? 0 : 1)
         if targets != 1 { throw ValidationError("name what to stop: sandbox names, --all, or --pid PID (one of them)") }
         if let pid, pid <= 1 { throw ValidationError("--pid \(pid): not a process ksand may stop") }
-        if stall <= 0 || maxWait <= 0 { throw ValidationError("--stall and --max-wait must be positive") }
+        let week = 7.0 * 24 * 3600
+        if !(stall > 0 && stall <= week) || !(maxWait > 0 && maxWait <= week) {
+            throw ValidationError("--stall and --max-wait must be positive numbers of seconds, at most \(Int(week)) (a week)")
+        }
         if maxWait < stall { throw ValidationError("--max-wait \(maxWait) is shorter than --stall \(stall)") }
         let refused = names.filter { !SandboxRegistry.isValidName($0) }
         for name in refused { report("error: \(SandboxError.invalidSandboxName(name))") }

@@ -32,7 +32,8 @@ import Testing
 
     /// `ksand run` hands back the command's status, so its usage errors exit with 125, never with a status a
     /// command could have (ArgumentParser's own is 64).
-    @Test(arguments: [["run"], ["run", "--stall", "-1", "--", "true"], ["run", "--console-log-limit", "lots", "--", "true"], ["run", "--bogus", "--", "true"]])
+    @Test(arguments: [["run"], ["run", "--stall", "-1", "--", "true"], ["run", "--console-log-limit", "lots", "--", "true"], ["run", "--bogus", "--", "true"],
+                          ["run", "--timeout", "inf", "--", "true"], ["run", "--stall", "nan", "--", "true"], ["run", "--max-wait", "1e300", "--", "true"]])
     func runUsageErrorsAreSetupErrors(arguments: [String]) throws {
         let result = try ksand(arguments)
         #expect(result.status == 125, "stderr: \(result.stderr)")
