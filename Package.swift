@@ -45,6 +45,11 @@ let package = Package(
             // Optimised even in debug builds: every run reads the init and modules for the cache key.
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
+        // Host tools (git, sh, tar, make) run through swift-subprocess: one way to start, feed, read and stop a child.
+        .target(
+            name: "HostProcess",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // Kernel source trees and patch series (quilt `series`, git format-patch mails), applied all or nothing.
         .target(name: "KernelSource"),
         // Pure console parser: host-timestamped console lines → events → phases.
@@ -56,8 +61,7 @@ let package = Package(
             name: "KernelBuild",
             dependencies: [
                 "KernelSource", "KernelConfig", "ContentHash",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                "HostProcess",
             ]
         ),
         // ksand.toml and suites/*.toml: the project's kernel inputs, sandbox defaults, budgets and declared tests.
