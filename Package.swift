@@ -51,7 +51,7 @@ let package = Package(
             dependencies: [.product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Kernel source trees and patch series (quilt `series`, git format-patch mails), applied all or nothing.
-        .target(name: "KernelSource"),
+        .target(name: "KernelSource", dependencies: ["HostProcess"]),
         // Pure console parser: host-timestamped console lines → events → phases.
         .target(name: "BootTimeline"),
         // .config and fragments: parse, merge like merge_config.sh, verify, and explain unmet Kconfig dependencies.

@@ -119,7 +119,7 @@ public struct KernelBuilder: Sendable {
         let lock = try BuildLock(directory: buildDirectory, say: say)
         defer { lock.release() }
         let tree = request.inPlace
-            ? try PatchedTree.inPlace(source: source, patches: patches, say: say)
+            ? try await PatchedTree.inPlace(source: source, patches: patches, say: say)
             : try await PatchedTree.prepare(source: source, patches: patches, buildDirectory: buildDirectory, control: control, say: say)
         let output = buildDirectory + "/out"
         try? FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

@@ -44,7 +44,7 @@ struct PatchedTree {
         try await linkCopy(from: source.path, to: staging, control: control)
         let outcome: PatchApplier.Outcome
         do {
-            outcome = try PatchApplier().apply(patches, to: staging)
+            outcome = try await PatchApplier().apply(patches, to: staging)
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             throw .source(error)
@@ -68,10 +68,10 @@ struct PatchedTree {
 
     /// Applies `patches` to the user's tree itself. Patches already there are skipped, so this is idempotent; a
     /// patch removed from the series is not taken back out.
-    static func inPlace(source: SourceTree, patches: [PatchApplier.Patch], say: @Sendable (String) -> Void) throws(KernelBuildError) -> PatchedTree {
+    static func inPlace(source: SourceTree, patches: [PatchApplier.Patch], say: @Sendable (String) -> Void) async throws(KernelBuildError) -> PatchedTree {
         let outcome: PatchApplier.Outcome
         do {
-            outcome = try PatchApplier().apply(patches, to: source.path)
+            outcome = try await PatchApplier().apply(patches, to: source.path)
         } catch {
             throw .source(error)
         }

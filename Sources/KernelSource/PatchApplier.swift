@@ -1,4 +1,5 @@
 import Foundation
+import HostProcess
 
 /// Applies a patch series to a source tree with `git apply`, all or nothing.
 ///
@@ -49,17 +50,17 @@ public struct PatchApplier: Sendable {
     }
 
     /// Applies `patches` to `tree` in order. Throws, leaving the tree unchanged, if any patch does not apply.
-    public func apply(_ patches: [Patch], to tree: String) throws(KernelSourceError) -> Outcome {
+    public func apply(_ patches: [Patch], to tree: String) async throws(KernelSourceError) -> Outcome {
         var pending: [Patch] = []
         var already: [String] = []
         for patch in patches {
             try PatchApplier.requireHunks(patch.path)
-            if try run(["apply", "--check", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
+            if try await run(["apply", "--check", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
                 pending.append(patch)
-            } else if try run(["apply", "--check", "--reverse", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
+            } else if try await run(["apply", "--check", "--reverse", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
                 already.append(patch.path)
             } else if pending.isEmpty {
-                throw try conflict(patch, in: tree)
+                throw try await conflict(patch, in: tree)
             } else {
                 // It may depend on an earlier patch of the series: the combined check below decides.
                 pending.append(patch)
@@ -73,14 +74,14 @@ public struct PatchApplier: Sendable {
                 throw .doesNotApply(patch: pending.map(\.path).joined(separator: ", "), file: nil, hunk: nil,
                                     detail: "patches with different -p levels in one series are not supported")
             }
-            if try !applies(pending, in: tree) {
-                throw try SeriesConflict.find(in: pending, tree: tree, applier: self)
+            if try await !applies(pending, in: tree) {
+                throw try await SeriesConflict.find(in: pending, tree: tree, applier: self)
             }
-            let result = try runSeries(["apply", "-p\(strip)"], pending, in: tree)
+            let result = try await runSeries(["apply", "-p\(strip)"], pending, in: tree)
             guard result.status == 0 else {
                 throw .toolFailed(command: "git apply -p\(strip) " + pending.map(\.path).joined(separator: " "), status: result.status, output: result.output)
             }
-            let stat = try runSeries(["apply", "--numstat", "-p\(strip)"], pending, in: tree)
+            let stat = try await runSeries(["apply", "--numstat", "-p\(strip)"], pending, in: tree)
             for file in stat.output.split(separator: "\n").compactMap({ $0.split(separator: "\t").last.map(String.init) }) where !touched.contains(file) {
                 touched.append(file)
             }
@@ -96,8 +97,8 @@ public struct PatchApplier: Sendable {
               lines.contains(where: { $0.hasPrefix("@@ ") }) else { throw .notAPatch(path: path) }
     }
 
-    private func conflict(_ patch: Patch, in tree: String) throws(KernelSourceError) -> KernelSourceError {
-        let output = try run(["apply", "--check", "-v", "-p\(patch.strip)", patch.path], in: tree).output
+    private func conflict(_ patch: Patch, in tree: String) async throws(KernelSourceError) -> KernelSourceError {
+        let output = try await run(["apply", "--check", "-v", "-p\(patch.strip)", patch.path], in: tree).output
         return PatchApplier.parseConflict(patch: patch.label, output: output)
     }
 
@@ -125,45 +126,32 @@ public struct PatchApplier: Sendable {
     }
 
     /// Whether `patches` apply to `tree` one after the other (checked only; nothing is written).
-    func applies(_ patches: [Patch], in tree: String, reverse: Bool = false) throws(KernelSourceError) -> Bool {
+    func applies(_ patches: [Patch], in tree: String, reverse: Bool = false) async throws(KernelSourceError) -> Bool {
         guard let strip = patches.first?.strip else { return true }
-        return try runSeries(["apply", "--check"] + (reverse ? ["--reverse"] : []) + ["-p\(strip)"], patches, in: tree).status == 0
+        return try await runSeries(["apply", "--check"] + (reverse ? ["--reverse"] : []) + ["-p\(strip)"], patches, in: tree).status == 0
     }
 
-    /// Runs `git ARGUMENTS` on `patches` as one stream. Given several files, git apply checks and writes each on
-    /// its own, against the tree as it was; given their concatenation, it applies each patch on top of the ones
-    /// before it and writes nothing unless all apply.
-    func runSeries(_ arguments: [String], _ patches: [Patch], in tree: String) throws(KernelSourceError) -> (status: Int32, output: String) {
-        if patches.count == 1 { return try run(arguments + [patches[0].path], in: tree) }
-        var series = Data()
+    /// Runs `git ARGUMENTS` on `patches` as one stream, fed on its standard input. Given several files, git apply
+    /// checks and writes each on its own, against the tree as it was; given their concatenation, it applies each
+    /// patch on top of the ones before it and writes nothing unless all apply.
+    func runSeries(_ arguments: [String], _ patches: [Patch], in tree: String) async throws(KernelSourceError) -> (status: Int32, output: String) {
+        if patches.count == 1 { return try await run(arguments + [patches[0].path], in: tree) }
+        var series: [UInt8] = []
         for patch in patches {
             guard let text = FileManager.default.contents(atPath: patch.path) else { throw .notAPatch(path: patch.path) }
             series += text
             if text.last != UInt8(ascii: "\n") { series.append(UInt8(ascii: "\n")) }
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-series-\(UUID().uuidString).patch").path
-        guard FileManager.default.createFile(atPath: path, contents: series) else {
-            throw .toolFailed(command: "writing the series to \(path)", status: -1, output: String(cString: strerror(errno)))
-        }
-        defer { unlink(path) }
-        return try run(arguments + [path], in: tree)
+        return try await run(arguments, in: tree, input: series)
     }
 
-    func run(_ arguments: [String], in directory: String) throws(KernelSourceError) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [git] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+    /// Runs `git ARGUMENTS` in `directory`; returns its exit status with its stdout and stderr together.
+    func run(_ arguments: [String], in directory: String, input: [UInt8]? = nil) async throws(KernelSourceError) -> (status: Int32, output: String) {
         do {
-            try process.run()
+            let result = try await HostCommand(git, arguments, directory: directory, input: input).capture()
+            return (result.status, result.output)
         } catch {
-            throw .toolFailed(command: git, status: -1, output: "\(error)")
+            throw .toolFailed(command: git, status: -1, output: error.reason)
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
     }
 }

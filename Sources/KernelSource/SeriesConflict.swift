@@ -10,17 +10,17 @@ import Foundation
 /// does, that patch changed the lines it expects.
 enum SeriesConflict {
     /// The error for `patches` (one -p level, in order), which `git apply --check` refused as a whole on `tree`.
-    static func find(in patches: [PatchApplier.Patch], tree: String, applier: PatchApplier) throws(KernelSourceError) -> KernelSourceError {
+    static func find(in patches: [PatchApplier.Patch], tree: String, applier: PatchApplier) async throws(KernelSourceError) -> KernelSourceError {
         var failing = patches.count - 1
-        for end in patches.indices.dropFirst() where try !applier.applies(Array(patches[...end]), in: tree) {
+        for end in patches.indices.dropFirst() where try await !applier.applies(Array(patches[...end]), in: tree) {
             failing = end
             break
         }
         let patch = patches[failing]
         let earlier = Array(patches[..<failing])
-        let output = try applier.runSeries(["apply", "--check", "-v", "-p\(patch.strip)"], Array(patches[...failing]), in: tree).output
+        let output = try await applier.runSeries(["apply", "--check", "-v", "-p\(patch.strip)"], Array(patches[...failing]), in: tree).output
         let detail = gitSaid(output)
-        guard let (culprit, kind) = try culprit(of: patch, after: earlier, tree: tree, applier: applier) else {
+        guard let (culprit, kind) = try await culprit(of: patch, after: earlier, tree: tree, applier: applier) else {
             return PatchApplier.parseConflict(patch: patch.label, output: output)
         }
         switch kind {
@@ -39,12 +39,12 @@ enum SeriesConflict {
     /// The earlier patch in `patch`'s way, replayed on a scratch copy of the files they touch.
     private static func culprit(
         of patch: PatchApplier.Patch, after earlier: [PatchApplier.Patch], tree: String, applier: PatchApplier
-    ) throws(KernelSourceError) -> (PatchApplier.Patch, Kind)? {
+    ) async throws(KernelSourceError) -> (PatchApplier.Patch, Kind)? {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-series-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            for file in Set(try touchedFiles(earlier + [patch], in: tree, applier: applier)) where FileManager.default.fileExists(atPath: tree + "/" + file) {
+            for file in Set(try await touchedFiles(earlier + [patch], in: tree, applier: applier)) where FileManager.default.fileExists(atPath: tree + "/" + file) {
                 let copy = scratch + "/" + file
                 try FileManager.default.createDirectory(atPath: (copy as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try FileManager.default.copyItem(atPath: tree + "/" + file, toPath: copy)
@@ -54,21 +54,21 @@ enum SeriesConflict {
         } catch {
             throw .toolFailed(command: "copying the patched files to \(scratch)", status: -1, output: "\(error)")
         }
-        let appliedBefore = try applier.applies([patch], in: scratch)
+        let appliedBefore = try await applier.applies([patch], in: scratch)
         for candidate in earlier {
-            let applied = try applier.run(["apply", "-p\(candidate.strip)", candidate.path], in: scratch)
+            let applied = try await applier.run(["apply", "-p\(candidate.strip)", candidate.path], in: scratch)
             guard applied.status == 0 else { return nil }
-            if try applier.applies([patch], in: scratch, reverse: true) { return (candidate, .alreadyApplied) }
-            if appliedBefore, try !applier.applies([patch], in: scratch) { return (candidate, .changedTheLines) }
+            if try await applier.applies([patch], in: scratch, reverse: true) { return (candidate, .alreadyApplied) }
+            if appliedBefore, try await !applier.applies([patch], in: scratch) { return (candidate, .changedTheLines) }
         }
         return nil
     }
 
     /// The files `patches` touch, relative to the tree (`git apply --numstat` reads only the patches).
-    private static func touchedFiles(_ patches: [PatchApplier.Patch], in tree: String, applier: PatchApplier) throws(KernelSourceError) -> [String] {
+    private static func touchedFiles(_ patches: [PatchApplier.Patch], in tree: String, applier: PatchApplier) async throws(KernelSourceError) -> [String] {
         var files: [String] = []
         for patch in patches {
-            let stat = try applier.run(["apply", "--numstat", "-p\(patch.strip)", patch.path], in: tree)
+            let stat = try await applier.run(["apply", "--numstat", "-p\(patch.strip)", patch.path], in: tree)
             files += stat.output.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) }
         }
         return files

@@ -94,22 +94,22 @@ import Testing
 
         """
 
-    @Test func appliesASeriesInOrder() throws {
+    @Test func appliesASeriesInOrder() async throws {
         let tree = try Tree()
-        let outcome = try PatchApplier().apply([.init(path: try tree.file("1.patch", Self.changeA)), .init(path: try tree.file("2.patch", Self.changeB))], to: tree.path)
+        let outcome = try await PatchApplier().apply([.init(path: try tree.file("1.patch", Self.changeA)), .init(path: try tree.file("2.patch", Self.changeB))], to: tree.path)
         #expect(outcome.applied.count == 2)
         #expect(outcome.touchedFiles.sorted() == ["b.c", "lib/a.c"])
         #expect(try tree.read("lib/a.c").contains("line ten\n"))
         #expect(try tree.read("b.c") == "alpha\nBETA\ngamma\n")
     }
 
-    @Test func aLaterConflictLeavesTheTreeUnchangedAndNamesPatchAndFile() throws {
+    @Test func aLaterConflictLeavesTheTreeUnchangedAndNamesPatchAndFile() async throws {
         let tree = try Tree()
         let before = (try tree.read("lib/a.c"), try tree.read("b.c"))
         let conflicting = Self.changeB.replacingOccurrences(of: "-beta", with: "-delta")
         let bad = try tree.file("2-bad.patch", conflicting)
-        #expect {
-            try PatchApplier().apply([.init(path: try tree.file("1.patch", Self.changeA)), .init(path: bad)], to: tree.path)
+        await #expect {
+            try await PatchApplier().apply([.init(path: try tree.file("1.patch", Self.changeA)), .init(path: bad)], to: tree.path)
         } throws: { error in
             let text = "\(error)"
             return text.contains("2-bad.patch") && text.contains("b.c") && text.contains("left unchanged")
@@ -134,23 +134,23 @@ import Testing
         return text
     }
 
-    @Test func aPatchBuildingOnAnEarlierOneApplies() throws {
+    @Test func aPatchBuildingOnAnEarlierOneApplies() async throws {
         let tree = try Tree()
         let first = try tree.file("1.patch", Self.changeA)
         let second = try tree.file("2.patch", Self.changeLine10(from: "line ten", to: "line 10!"))
-        let outcome = try PatchApplier().apply([.init(path: first), .init(path: second)], to: tree.path)
+        let outcome = try await PatchApplier().apply([.init(path: first), .init(path: second)], to: tree.path)
         #expect(outcome.applied == [first, second])
         #expect(outcome.touchedFiles == ["lib/a.c"])
         #expect(try tree.read("lib/a.c").contains("line 9\nline 10!\nline 11\n"))
     }
 
     /// Each applies to the tree alone; the second no longer does after the first. Nothing may be written.
-    @Test func aPatchConflictingWithAnEarlierOneWritesNothing() throws {
+    @Test func aPatchConflictingWithAnEarlierOneWritesNothing() async throws {
         let tree = try Tree()
         let before = try tree.read("lib/a.c")
         let patches = [PatchApplier.Patch(path: try tree.file("0.patch", Self.changeB)), .init(path: try tree.file("1.patch", Self.changeA)),
                        .init(path: try tree.file("2.patch", Self.changeLine10(to: "line TEN")))]
-        #expect(throws: KernelSourceError.self) { try PatchApplier().apply(patches, to: tree.path) }
+        await #expect(throws: KernelSourceError.self) { try await PatchApplier().apply(patches, to: tree.path) }
         #expect(try tree.read("lib/a.c") == before)
         #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
     }
@@ -160,15 +160,15 @@ import Testing
     @Test(arguments: [("same", "1.patch is given twice: the second is already applied by the first; drop one."),
                       ("copy", "1.patch and --patch extra/md.patch change the same lines: the second is already applied by the first; drop one."),
                       ("part", "1.patch and --patch extra/md.patch change the same lines: the second is already applied by the first; drop one.")])
-    func aPatchGivenTwiceIsNamedWithTheOneThatAppliedIt(form: String, says: String) throws {
+    func aPatchGivenTwiceIsNamedWithTheOneThatAppliedIt(form: String, says: String) async throws {
         let tree = try Tree()
         let before = try tree.read("lib/a.c")
         let first = try tree.file("1.patch", form == "part" ? Self.changeLine10(to: "line ten", alsoLine20: true) : Self.changeA)
         let again = form == "same" ? PatchApplier.Patch(path: first, label: "1.patch")
             : PatchApplier.Patch(path: try tree.file("md.patch", Self.changeA), label: "--patch extra/md.patch")
         let patches = [PatchApplier.Patch(path: try tree.file("0.patch", Self.changeB), label: "0.patch"), .init(path: first, label: "1.patch"), again]
-        #expect {
-            try PatchApplier().apply(patches, to: tree.path)
+        await #expect {
+            try await PatchApplier().apply(patches, to: tree.path)
         } throws: { error in
             guard case .alreadyAppliedBy(let patch, let earlier, _, let detail) = error as? KernelSourceError else { return false }
             let text = "\(error)"
@@ -178,13 +178,13 @@ import Testing
         #expect(try tree.read("lib/a.c") == before)
     }
 
-    @Test func aPatchConflictingWithAnEarlierOneNamesBoth() throws {
+    @Test func aPatchConflictingWithAnEarlierOneNamesBoth() async throws {
         let tree = try Tree()
         let patches = [PatchApplier.Patch(path: try tree.file("0.patch", Self.changeB), label: "0.patch"),
                        .init(path: try tree.file("1.patch", Self.changeA), label: "1.patch"),
                        .init(path: try tree.file("2.patch", Self.changeLine10(to: "line TEN")), label: "--patch 2.patch")]
-        #expect {
-            try PatchApplier().apply(patches, to: tree.path)
+        await #expect {
+            try await PatchApplier().apply(patches, to: tree.path)
         } throws: { error in
             guard case .conflictsWith(let patch, let earlier, let file, let hunk, _) = error as? KernelSourceError else { return false }
             return patch == "--patch 2.patch" && earlier == "1.patch" && file == "lib/a.c" && hunk != nil
@@ -192,29 +192,29 @@ import Testing
         }
     }
 
-    @Test func anAlreadyAppliedPatchIsReportedAndSkipped() throws {
+    @Test func anAlreadyAppliedPatchIsReportedAndSkipped() async throws {
         let tree = try Tree()
         let patch = try tree.file("1.patch", Self.changeA)
-        _ = try PatchApplier().apply([.init(path: patch)], to: tree.path)
-        let again = try PatchApplier().apply([.init(path: patch), .init(path: try tree.file("2.patch", Self.changeB))], to: tree.path)
+        _ = try await PatchApplier().apply([.init(path: patch)], to: tree.path)
+        let again = try await PatchApplier().apply([.init(path: patch), .init(path: try tree.file("2.patch", Self.changeB))], to: tree.path)
         #expect(again.alreadyApplied == [patch])
         #expect(again.applied.count == 1)
     }
 
-    @Test func aCorruptPatchIsNamed() throws {
+    @Test func aCorruptPatchIsNamed() async throws {
         let tree = try Tree()
         let truncated = try tree.file("corrupt.patch", "From: someone\nSubject: [PATCH] half a mail\n\n--- a/b.c\n")
-        #expect(throws: KernelSourceError.notAPatch(path: truncated)) {
-            try PatchApplier().apply([.init(path: truncated)], to: tree.path)
+        await #expect(throws: KernelSourceError.notAPatch(path: truncated)) {
+            try await PatchApplier().apply([.init(path: truncated)], to: tree.path)
         }
         let mangled = try tree.file("mangled.patch", Self.changeB.replacingOccurrences(of: "@@ -1,3 +1,3 @@", with: "@@ -1,3 +1,9 @@"))
-        #expect { try PatchApplier().apply([.init(path: mangled)], to: tree.path) } throws: { "\($0)".contains("mangled.patch") }
+        await #expect { try await PatchApplier().apply([.init(path: mangled)], to: tree.path) } throws: { "\($0)".contains("mangled.patch") }
         #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
     }
 
     /// The shipped md patch against drivers/md/md.c from Debian's linux-source-6.1 tarball (ci/install-deps.sh
     /// installs it).
-    @Test func theShippedMdPatchAppliesToDebians61Tree() throws {
+    @Test func theShippedMdPatchAppliesToDebians61Tree() async throws {
         let tarball = "/usr/src/linux-source-6.1.tar.xz"
         try #require(FileManager.default.fileExists(atPath: tarball), "\(tarball) is missing: apt-get install linux-source-6.1")
         let tree = try Tree()
@@ -223,7 +223,7 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let seriesFile = root.appendingPathComponent("patches/series").path
         let series = try PatchSeries(parsing: try String(contentsOfFile: seriesFile, encoding: .utf8), source: seriesFile)
-        let outcome = try PatchApplier().apply(try PatchApplier.patches(in: series, seriesFile: seriesFile), to: source)
+        let outcome = try await PatchApplier().apply(try PatchApplier.patches(in: series, seriesFile: seriesFile), to: source)
         #expect(outcome.touchedFiles == ["drivers/md/md.c"])
         let md = try String(contentsOfFile: source + "/drivers/md/md.c", encoding: .utf8)
         #expect(!md.contains("msleep(1000)"))
