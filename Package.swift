@@ -77,7 +77,7 @@ let package = Package(
             ]
         ),
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
-        .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol"]),
+        .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
         // The thin command-line interface.
         .executableTarget(
             name: "ksand",

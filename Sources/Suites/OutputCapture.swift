@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostProcess
 
 /// Files that receive a run's stdout and stderr, read back once the sandbox is gone. Files, not pipes: a
 /// command that writes megabytes never blocks on a reader.
@@ -45,22 +46,15 @@ struct OutputCapture {
     }
 }
 
-/// A `host-after` step: a shell command run on the host once the sandbox is gone.
+/// A `host-after` step: a shell command run on the host once the sandbox is gone, in ksand's process group (a
+/// Ctrl-C at the terminal stops it too), with /dev/null for its input.
 enum HostStep {
     /// nil when the step exited 0; otherwise its status and output.
-    static func run(_ command: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return "cannot run /bin/sh: \(error)" }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus != 0 else { return nil }
-        let shown = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return "status \(process.terminationStatus)" + (shown.isEmpty ? "" : ": \(shown.prefix(300))")
+    static func run(_ command: String) async -> String? {
+        let result: HostCommand.Captured
+        do { result = try await HostCommand("/bin/sh", ["-c", command]).capture() } catch { return "cannot run /bin/sh: \(error.reason)" }
+        guard result.status != 0 else { return nil }
+        let shown = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return "status \(result.status)" + (shown.isEmpty ? "" : ": \(shown.prefix(300))")
     }
 }

@@ -104,10 +104,10 @@ public final class SuiteRunner: @unchecked Sendable {
             consoleLog: try consoleLogPath(item, number: number), timestampConsoleLog: true, control: control)
         let result = try await runner.run(prepared)
         let (stdout, stderr) = capture.read()
-        return judge(item, result: result, stdout: stdout, stderr: stderr)
+        return await judge(item, result: result, stdout: stdout, stderr: stderr)
     }
 
-    func judge(_ item: TestPlan.Item, result: SandboxResult, stdout: String, stderr: String) -> TestRun {
+    func judge(_ item: TestPlan.Item, result: SandboxResult, stdout: String, stderr: String) async -> TestRun {
         var problems: [String] = []
         var status: Int32?
         let tail = result.consoleTail.suffix(5).map { "  | " + $0 }.joined(separator: "\n")
@@ -126,7 +126,7 @@ public final class SuiteRunner: @unchecked Sendable {
         case .protocolError(let error): problems.append("the guest broke the command channel: \(error); the sandbox was stopped\n\(tail)")
         }
         for step in item.test.hostAfter {
-            if let failure = HostStep.run(step) { problems.append("host check `\(step)` failed: \(failure)") }
+            if let failure = await HostStep.run(step) { problems.append("host check `\(step)` failed: \(failure)") }
         }
         return TestRun(outcome: result.outcome, status: status, stdout: stdout, stderr: stderr, timeline: result.timeline,
                        blame: Blame.compute(lines: result.consoleLines), accelerator: result.accelerator.rawValue,
