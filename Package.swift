@@ -25,6 +25,8 @@ let package = Package(
         ),
         // CPUID and RDTSC, for measuring the host's TSC rate: one header of static inline functions, x86-64 only.
         .systemLibrary(name: "CHostCPU"),
+        // posix_spawn's GNU flags, which Swift's Glibc leaves out (they need _GNU_SOURCE), for the detached launcher.
+        .target(name: "CProcessSpawn"),
         // The wire format between the host and the guest init: frames and the run spec. Pure Swift, no Foundation.
         .target(name: "SandboxProtocol"),
         // Syscalls the guest init needs that Glibc does not declare (finit_module).
@@ -70,7 +72,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "SandboxProtocol", "Initramfs", "BootTimeline", "CHostCPU",
+                "SandboxProtocol", "Initramfs", "BootTimeline", "CHostCPU", "CProcessSpawn",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),

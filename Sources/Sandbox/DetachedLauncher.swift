@@ -1,3 +1,4 @@
+import CProcessSpawn
 import Foundation
 
 /// Starts the process that supervises a detached sandbox: in a session of its own (no terminal, so closing it
@@ -17,9 +18,7 @@ public enum DetachedLauncher {
         sigemptyset(&defaults)
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // POSIX_SPAWN_SETSID (glibc ≥ 2.26): setsid() in the child before exec.
-        let setSessionID: Int32 = 0x80
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setSessionID))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | ksand_spawn_setsid)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
