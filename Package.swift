@@ -92,7 +92,11 @@ let package = Package(
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
         .testTarget(name: "ContentHashTests", dependencies: ["ContentHash"]),
         // Runs the real tools the tests compare against; shared by the test targets below.
-        .target(name: "ToolRunner", path: "Tests/ToolRunner"),
+        .target(
+            name: "ToolRunner",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system")],
+            path: "Tests/ToolRunner"
+        ),
         // The Linux source tree the tests read: the one ksand extracts into its cache, extracted once if needed.
         .target(name: "LinuxSourceTree", dependencies: ["KernelBuild", "Sandbox"], path: "Tests/LinuxSourceTree"),
         .testTarget(name: "KernelBuildTests", dependencies: ["KernelBuild", "KernelSource"], resources: [.copy("Fixtures")]),

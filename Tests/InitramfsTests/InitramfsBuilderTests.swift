@@ -4,7 +4,7 @@ import Testing
 @testable import Initramfs
 
 @Suite struct InitramfsBuilderTests {
-    @Test func archiveReadsBackThroughLibarchiveAndCpio() throws {
+    @Test func archiveReadsBackThroughLibarchiveAndCpio() async throws {
         let workspace = try Workspace()
         let output = workspace.path("out.cpio")
         let built = try InitramfsBuilder.write(workspace.request(), to: FilePath(output))
@@ -40,10 +40,10 @@ import Testing
         ])
 
         // GNU cpio lists the same entries in the same order, and extracts the same bytes.
-        let (status, listing) = try run("cpio", ["-t", "--quiet", "-F", output])
+        let (status, listing) = try await run("cpio", ["-t", "--quiet", "-F", output])
         #expect(status == 0, "\(listing)")
         #expect(listing.split(separator: "\n").map(String.init) == paths)
-        try workspace.extract(output, into: "x")
+        try await workspace.extract(output, into: "x")
         #expect(workspace.read("x/etc/ksand/modules") == Data((built.modules.joined(separator: "\n") + "\n").utf8))
         #expect(workspace.read("x/init") == workspace.read("init"))
         #expect(workspace.read("x/usr/share/ksand/data.txt") == workspace.read("data.txt"))
@@ -83,11 +83,11 @@ import Testing
     }
 
     @Test(arguments: [InitramfsCompression.none, .gzip, .zstd])
-    func identicalInputsGiveIdenticalBytes(_ compression: InitramfsCompression) throws {
+    func identicalInputsGiveIdenticalBytes(_ compression: InitramfsCompression) async throws {
         let workspace = try Workspace()
         let first = try InitramfsBuilder.write(workspace.request(compression), to: FilePath(workspace.path("a")))
-        Thread.sleep(forTimeInterval: 1.1)  // a timestamp anywhere in the output would now differ
-        try run("touch", [workspace.path("init"), workspace.path("hosts")])  // so would the files' mtimes
+        try await Task.sleep(for: .milliseconds(1100))  // a timestamp anywhere in the output would now differ
+        try await run("touch", [workspace.path("init"), workspace.path("hosts")])  // so would the files' mtimes
         let second = try InitramfsBuilder.write(workspace.request(compression), to: FilePath(workspace.path("b")))
         #expect(first.cacheKey == second.cacheKey)
         let a = try #require(workspace.read("a"))
@@ -99,12 +99,12 @@ import Testing
         switch compression {
         case .gzip:
             #expect(Array(a.prefix(8)) == [0x1f, 0x8b, 8, 0, 0, 0, 0, 0], "gzip header with MTIME 0")
-            #expect(try run("gzip", ["-t", workspace.path("a")]).0 == 0)
-            #expect(try runBytes("gzip", ["-dc", workspace.path("a")]) == (0, workspace.read("plain")!))
+            #expect(try await run("gzip", ["-t", workspace.path("a")]).0 == 0)
+            #expect(try await runBytes("gzip", ["-dc", workspace.path("a")]) == (0, workspace.read("plain")!))
         case .zstd:
             #expect(Array(a.prefix(4)) == [0x28, 0xb5, 0x2f, 0xfd])
-            #expect(try run("zstd", ["-t", "-q", workspace.path("a")]).0 == 0)
-            #expect(try runBytes("zstd", ["-dc", workspace.path("a")]) == (0, workspace.read("plain")!))
+            #expect(try await run("zstd", ["-t", "-q", workspace.path("a")]).0 == 0)
+            #expect(try await runBytes("zstd", ["-dc", workspace.path("a")]) == (0, workspace.read("plain")!))
         default:
             #expect(plain.cacheKey == first.cacheKey)
         }

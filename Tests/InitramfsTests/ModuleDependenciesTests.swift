@@ -66,12 +66,12 @@ import Testing
     }
     /// The whole real modules.dep: every closure loads what `modprobe --show-depends` would, dependencies first.
     @Test(arguments: ["9p", "9pnet_virtio", "virtio_pci", "virtio_console", "virtio_mmio", "overlay", "virtio_blk", "virtio-rng", "zstd_decompress"])
-    func agreesWithModprobeOnTheInstalledKernel(_ name: String) throws {
-        let directory = try InstalledKernel.modulesDirectory()
+    func agreesWithModprobeOnTheInstalledKernel(_ name: String) async throws {
+        let directory = try await InstalledKernel.modulesDirectory()
         let deps = try ModuleDependencies(
             modulesDep: try String(contentsOfFile: directory + "/modules.dep", encoding: .utf8),
             modulesBuiltin: try String(contentsOfFile: directory + "/modules.builtin", encoding: .utf8))
-        let (status, output) = try run("/usr/sbin/modprobe", ["--show-depends", "-S", try InstalledKernel.release(), name])
+        let (status, output) = try await run("/usr/sbin/modprobe", ["--show-depends", "-S", try await InstalledKernel.release(), name])
         try #require(status == 0, "\(output)")
         let expected = output.split(separator: "\n").compactMap { line -> String? in
             let words = line.split(separator: " ")

@@ -4,24 +4,24 @@ import Testing
 @testable import Initramfs
 
 /// A small real module of the installed Debian kernel (no dependencies, a '-' in its name).
-private func realModule() throws -> String { try InstalledKernel.module(ModulePackingTests.relative) }
+private func realModule() async throws -> String { try await InstalledKernel.module(ModulePackingTests.relative) }
 /// A large one (1.9 MB): three quarters of it compressed decompress to more than libarchive hands out in one
 /// read, so a truncation shows up only after some output.
-private func largeModule() throws -> String { try InstalledKernel.module("kernel/drivers/net/ethernet/intel/ice/ice.ko") }
+private func largeModule() async throws -> String { try await InstalledKernel.module("kernel/drivers/net/ethernet/intel/ice/ice.ko") }
 
 /// Compressed modules, made from a real module of the installed kernel with the command-line compressors.
 @Suite struct ModulePackingTests {
     static let relative = "kernel/lib/crc-itu-t.ko"
 
     /// A workspace whose modules tree holds only `module` (as `crc-itu-t`), compressed with `tool arguments`.
-    func workspace(of given: String? = nil, compressingWith tool: String, _ arguments: [String], suffix: String) throws -> (Workspace, original: Data) {
-        let module = try given ?? realModule()
+    func workspace(of given: String? = nil, compressingWith tool: String, _ arguments: [String], suffix: String) async throws -> (Workspace, original: Data) {
+        let module = if let given { given } else { try await realModule() }
         let workspace = try Workspace()
         let original = try #require(FileManager.default.contents(atPath: module))
         let target = workspace.path("modules/" + Self.relative)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try original.write(to: URL(fileURLWithPath: target))
-        let (status, output) = try run(tool, arguments + [target])
+        let (status, output) = try await run(tool, arguments + [target])
         try #require(status == 0, "\(tool): \(output)")
         try #require(FileManager.default.fileExists(atPath: target + suffix))
         try workspace.write("modules/modules.dep", Self.relative + suffix + ":\n")
@@ -37,8 +37,8 @@ private func largeModule() throws -> String { try InstalledKernel.module("kernel
     @Test(arguments: compressors)
     func compressedModuleIsStoredDecompressedWhenTheKernelCannotLoadIt(
         _ compressor: (tool: String, arguments: [String], suffix: String, compression: ModuleCompression)
-    ) throws {
-        let (workspace, original) = try workspace(compressingWith: compressor.tool, compressor.arguments, suffix: compressor.suffix)
+    ) async throws {
+        let (workspace, original) = try await workspace(compressingWith: compressor.tool, compressor.arguments, suffix: compressor.suffix)
         // '-' and '_' are the same in module names.
         var request = workspace.request(wanted: ["crc_itu_t"])
         let output = workspace.path("out.cpio")
@@ -48,7 +48,7 @@ private func largeModule() throws -> String { try InstalledKernel.module("kernel
         let paths = try listArchive(output).map(\.path)
         #expect(paths.contains(String(stored.dropFirst())))
         #expect(!paths.contains { $0.hasSuffix(compressor.suffix) })
-        try workspace.extract(output, into: "x")
+        try await workspace.extract(output, into: "x")
         #expect(workspace.read("x" + stored) == original, "the stored module is the original, byte for byte")
         #expect(workspace.read("x/etc/ksand/modules") == Data((stored + "\n").utf8))
 
@@ -56,7 +56,7 @@ private func largeModule() throws -> String { try InstalledKernel.module("kernel
         request.modules?.kernelDecompresses = [compressor.compression]
         let kept = try InitramfsBuilder.write(request, to: FilePath(output))
         #expect(kept.modules == [stored + compressor.suffix])
-        try workspace.extract(output, into: "y")
+        try await workspace.extract(output, into: "y")
         #expect(workspace.read("y" + stored + compressor.suffix) == workspace.read("modules/" + Self.relative + compressor.suffix))
     }
 
@@ -64,8 +64,8 @@ private func largeModule() throws -> String { try InstalledKernel.module("kernel
     @Test(arguments: compressors)
     func truncatedCompressedModuleIsAnErrorNamingIt(
         _ compressor: (tool: String, arguments: [String], suffix: String, compression: ModuleCompression)
-    ) throws {
-        let (workspace, _) = try workspace(of: try largeModule(), compressingWith: compressor.tool, compressor.arguments, suffix: compressor.suffix)
+    ) async throws {
+        let (workspace, _) = try await workspace(of: try await largeModule(), compressingWith: compressor.tool, compressor.arguments, suffix: compressor.suffix)
         let path = workspace.path("modules/" + Self.relative + compressor.suffix)
         let compressed = try #require(FileManager.default.contents(atPath: path))
         try compressed.prefix(compressed.count * 3 / 4).write(to: URL(fileURLWithPath: path))
@@ -78,10 +78,10 @@ private func largeModule() throws -> String { try InstalledKernel.module("kernel
         #expect(workspace.read("out.cpio") == nil)
     }
 
-    @Test func compressedDataThatIsNotAModuleIsRefused() throws {
+    @Test func compressedDataThatIsNotAModuleIsRefused() async throws {
         let workspace = try Workspace()
         try workspace.write("modules/kernel/lib/fake.ko", "not an ELF object\n")
-        #expect(try run("xz", ["-q", workspace.path("modules/kernel/lib/fake.ko")]).0 == 0)
+        #expect(try await run("xz", ["-q", workspace.path("modules/kernel/lib/fake.ko")]).0 == 0)
         try workspace.write("modules/modules.dep", "kernel/lib/fake.ko.xz:\n")
         #expect {
             try InitramfsBuilder.write(workspace.request(wanted: ["fake"]), to: FilePath(workspace.path("out.cpio")))

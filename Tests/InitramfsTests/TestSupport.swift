@@ -57,10 +57,10 @@ final class Workspace {
     }
 
     /// Extracts `archive` with GNU cpio into `directory` (the device node is skipped: creating it needs root).
-    func extract(_ archive: String, into directory: String) throws {
+    func extract(_ archive: String, into directory: String) async throws {
         let target = path(directory)
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        let (status, output) = try run("sh", ["-c", "cd \"$1\" && cpio -i --quiet -d --no-absolute-filenames --nonmatching dev/console < \"$2\"", "sh", target, archive])
+        let (status, output) = try await run("sh", ["-c", "cd \"$1\" && cpio -i --quiet -d --no-absolute-filenames --nonmatching dev/console < \"$2\"", "sh", target, archive])
         #expect(status == 0, "cpio -i: \(output)")
     }
 }
@@ -133,37 +133,37 @@ func parseNewc(_ bytes: [UInt8]) throws -> (headers: [NewcHeader], trailing: Int
 
 /// Runs a tool found on PATH; returns its status and combined output.
 @discardableResult
-func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-    let result = try Tool.run(tool, arguments, mergingStandardError: true)
+func run(_ tool: String, _ arguments: [String]) async throws -> (Int32, String) {
+    let result = try await Tool.run(tool, arguments, mergingStandardError: true)
     return (result.status, result.text)
 }
 
 /// Runs a tool and returns its standard output as bytes (for `zstd -dc` and friends).
-func runBytes(_ tool: String, _ arguments: [String]) throws -> (Int32, Data) {
-    let result = try Tool.run(tool, arguments)
+func runBytes(_ tool: String, _ arguments: [String]) async throws -> (Int32, Data) {
+    let result = try await Tool.run(tool, arguments)
     return (result.status, result.stdout)
 }
 
 /// The kernel Debian's linux-image-amd64 installs (ci/install-deps.sh installs it), whatever its ABI version.
 enum InstalledKernel {
     /// Its release, from the package it depends on: `linux-image-6.1.0-57-amd64 (= …)` → `6.1.0-57-amd64`.
-    static func release() throws -> String {
-        let (status, output) = try run("dpkg-query", ["-W", "-f=${Depends}", "linux-image-amd64"])
+    static func release() async throws -> String {
+        let (status, output) = try await run("dpkg-query", ["-W", "-f=${Depends}", "linux-image-amd64"])
         try #require(status == 0, "linux-image-amd64 is not installed (apt-get install linux-image-amd64): \(output)")
         let package = output.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "|" }).first { $0.hasPrefix("linux-image-") }
         return String(try #require(package, "linux-image-amd64 depends on no kernel: \(output)").dropFirst("linux-image-".count))
     }
 
     /// `/lib/modules/RELEASE`, which must hold its modules.dep.
-    static func modulesDirectory() throws -> String {
-        let directory = "/lib/modules/" + (try release())
+    static func modulesDirectory() async throws -> String {
+        let directory = "/lib/modules/" + (try await release())
         try #require(FileManager.default.fileExists(atPath: directory + "/modules.dep"), "\(directory)/modules.dep is missing")
         return directory
     }
 
     /// One of its modules, by path under its modules directory (uncompressed, as Debian ships them).
-    static func module(_ relative: String) throws -> String {
-        let path = try modulesDirectory() + "/" + relative
+    static func module(_ relative: String) async throws -> String {
+        let path = try await modulesDirectory() + "/" + relative
         try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing")
         return path
     }

@@ -61,8 +61,8 @@ import Testing
         for name in [base] + fragments {
             try FileManager.default.copyItem(at: try Fixtures.fragmentURL(name), to: work.appendingPathComponent(name))
         }
-        let merge = try Tool.run("/bin/sh", [linuxTree.appendingPathComponent("scripts/kconfig/merge_config.sh").path,
-                                             "-m", "-O", work.path, base] + fragments, in: work, mergingStandardError: true)
+        let merge = try await Tool.run("/bin/sh", [linuxTree.appendingPathComponent("scripts/kconfig/merge_config.sh").path,
+                                                   "-m", "-O", work.path, base] + fragments, in: work, mergingStandardError: true)
         let log = merge.text
         #expect(merge.status == 0, "\(log)")
 

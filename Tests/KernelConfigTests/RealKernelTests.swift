@@ -29,8 +29,8 @@ import Testing
         let allconfig = work.appendingPathComponent("allconfig")
         try requested.rendered.write(to: allconfig, atomically: true, encoding: .utf8)
 
-        let make = try Tool.run("/usr/bin/make", ["-s", "-C", linuxTree.path, "O=\(work.path)", "KCONFIG_ALLCONFIG=\(allconfig.path)", "allnoconfig"],
-                                mergingStandardError: true)
+        let make = try await Tool.run("/usr/bin/make", ["-s", "-C", linuxTree.path, "O=\(work.path)", "KCONFIG_ALLCONFIG=\(allconfig.path)", "allnoconfig"],
+                                      mergingStandardError: true)
         try #require(make.status == 0, "\(make.text)")
 
         let final = try KernelConfiguration(contentsOf: work.appendingPathComponent(".config"))

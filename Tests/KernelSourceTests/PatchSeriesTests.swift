@@ -218,7 +218,7 @@ import Testing
         let tarball = "/usr/src/linux-source-6.1.tar.xz"
         try #require(FileManager.default.fileExists(atPath: tarball), "\(tarball) is missing: apt-get install linux-source-6.1")
         let tree = try Tree()
-        #expect(try Tool.run("tar", ["-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]).status == 0)
+        #expect(try await Tool.run("tar", ["-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]).status == 0)
         let source = tree.root.appendingPathComponent("linux-source-6.1").path
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let seriesFile = root.appendingPathComponent("patches/series").path

@@ -91,9 +91,9 @@ import ToolRunner
         #expect(problems == ["exit status 2, expected 0", "stdout was \"no\\n\", expected \"ok\\n\"", "stderr does not match /^warn/: \"\""])
     }
 
-    @Test func setupStepsRunFirstAndAFailureIsNamed() throws {
+    @Test func setupStepsRunFirstAndAFailureIsNamed() async throws {
         let argv = SetupScript.command(["echo", "main"], setup: ["echo one", "exit 4"])
-        let result = try Tool.run(argv[0], Array(argv.dropFirst()))
+        let result = try await Tool.run(argv[0], Array(argv.dropFirst()))
         #expect(result.status == SetupScript.failureStatus)
         #expect(result.text == "")  // a step's stdout goes to stderr
         #expect(result.errorText.hasPrefix("one\n"))

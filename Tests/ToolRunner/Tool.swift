@@ -1,7 +1,10 @@
 import Foundation
+import Subprocess
+import SystemPackage
 
 /// What a finished tool run left: its exit status and what it wrote.
 public struct ToolRun: Sendable {
+    /// The exit status; 128 + the signal's number for a tool a signal ended.
     public var status: Int32
     /// Standard output; with `mergingStandardError`, both streams as they interleaved.
     public var stdout: Data
@@ -13,45 +16,26 @@ public struct ToolRun: Sendable {
 
 /// Runs the real tools tests compare against (cpio, zstd, make, tar, merge_config.sh, …).
 public enum Tool {
-    /// Runs `executable` (a path, or a name looked up on PATH) with `arguments` until it exits. Both streams are
-    /// read at once, so a tool filling one of them cannot stall on the other.
+    /// Runs `executable` (a path, or a name looked up on PATH) with `arguments` until it exits, its standard input
+    /// on /dev/null. Both streams are read at once, so a tool filling one of them cannot stall on the other.
     public static func run(
         _ executable: String, _ arguments: [String], in directory: URL? = nil, mergingStandardError: Bool = false
-    ) throws -> ToolRun {
-        let process = Process()
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
+    ) async throws -> ToolRun {
+        let configuration = Configuration(
+            executable: executable.contains("/") ? .path(FilePath(executable)) : .name(executable),
+            arguments: Arguments(arguments), workingDirectory: directory.map { FilePath($0.path) })
+        if mergingStandardError {
+            let result = try await Subprocess.run(configuration, input: .none, output: .bytes(limit: .max), error: .combinedWithOutput)
+            return ToolRun(status: status(result.terminationStatus), stdout: Data(result.standardOutput), stderr: Data())
         }
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = mergingStandardError ? out : err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let collected = Streams()
-        let group = DispatchGroup()
-        for (pipe, isOutput) in mergingStandardError ? [(out, true)] : [(out, true), (err, false)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(data, isOutput: isOutput)
-                group.leave()
-            }
-        }
-        group.wait()
-        process.waitUntilExit()
-        return ToolRun(status: process.terminationStatus, stdout: collected.stdout, stderr: collected.stderr)
+        let result = try await Subprocess.run(configuration, input: .none, output: .bytes(limit: .max), error: .bytes(limit: .max))
+        return ToolRun(status: status(result.terminationStatus), stdout: Data(result.standardOutput), stderr: Data(result.standardError))
     }
 
-    private final class Streams: @unchecked Sendable {
-        private let lock = NSLock()
-        private var out = Data(), err = Data()
-        func set(_ data: Data, isOutput: Bool) { lock.withLock { if isOutput { out = data } else { err = data } } }
-        var stdout: Data { lock.withLock { out } }
-        var stderr: Data { lock.withLock { err } }
+    private static func status(_ termination: TerminationStatus) -> Int32 {
+        switch termination {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
+        }
     }
 }
