@@ -1,33 +1,35 @@
 import Foundation
+import Subprocess
 import Testing
 @testable import Sandbox
 
 /// The QMP client against a real QEMU (no guest: `-machine none`), and against sockets that are not QMP.
 @Suite struct QMPClientTests {
-    @Test func executesACommandOnARealQEMU() throws {
+    @Test func executesACommandOnARealQEMU() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-qmp-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/qmp.sock"
-        let qemu = Process()
-        qemu.executableURL = URL(fileURLWithPath: try #require(ExecutableLookup.find("qemu-system-x86_64")))
-        qemu.arguments = ["-machine", "none", "-display", "none", "-nodefaults", "-qmp", "unix:\(socket),server=on,wait=off"]
-        try qemu.run()
-        defer { qemu.terminate(); qemu.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { usleep(10_000) }
-        let client = QMPClient(socketPath: socket)
-        let status = try client.execute("query-status") as? [String: Any]
-        #expect(status?["status"] != nil)
-        #expect(throws: QMPError.self) { try client.execute("no-such-command") }
-        do {
-            try client.execute("no-such-command")
-        } catch {
-            #expect(error.description.contains("no-such-command failed"))
+        try #require(ExecutableLookup.find("qemu-system-x86_64") != nil, "qemu-system-x86_64 is not on PATH")
+        // Should the body throw, swift-subprocess stops QEMU before rethrowing.
+        let qemu = try await Subprocess.run(
+            .name("qemu-system-x86_64"), arguments: ["-machine", "none", "-display", "none", "-nodefaults", "-qmp", "unix:\(socket),server=on,wait=off"],
+            input: .none, output: .currentStandardOutput, error: .currentStandardError
+        ) { _ in
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let client = QMPClient(socketPath: socket)
+            let status = try client.execute("query-status") as? [String: Any]
+            #expect(status?["status"] != nil)
+            #expect(throws: QMPError.self) { try client.execute("no-such-command") }
+            do throws(QMPError) {
+                try client.execute("no-such-command")
+            } catch {
+                #expect(error.description.contains("no-such-command failed"))
+            }
+            try client.execute("quit")
         }
-        try client.execute("quit")
-        qemu.waitUntilExit()
-        #expect(qemu.terminationStatus == 0)
+        #expect(qemu.terminationStatus == .exited(0))
     }
 
     @Test func aMissingSocketIsAnErrorNamingIt() {
