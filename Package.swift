@@ -107,7 +107,13 @@ let package = Package(
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], exclude: ["HostileInit"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Sandbox", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            exclude: ["HostileInit"]
+        ),
     ]
 )
 

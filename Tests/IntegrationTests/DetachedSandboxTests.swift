@@ -8,13 +8,13 @@ extension SerializedIntegrationTests {
 @Suite struct DetachedSandboxTests {
     let runtime = "/tmp/ksand-t-\(UUID().uuidString.prefix(8))"
 
-    func ksand(_ arguments: [String], limit: Double = 120) throws -> KsandProcess.Result {
-        try KsandProcess.run(arguments, limit: limit, environment: ["KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository)
+    func ksand(_ arguments: [String], limit: Double = 120) async throws -> KsandProcess.Result {
+        try await KsandProcess.run(arguments, limit: limit, environment: ["KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository)
     }
 
     /// Starts a detached sandbox marked with `marker`; returns when ksand does (the guest's init is up).
-    func start(_ name: String, marker: String, options: [String] = [], _ command: [String]) throws -> KsandProcess.Result {
-        try ksand(["run", "--detach", "--name", name, "--kernel", "built", "--accel", "tcg", "--append", marker] + options + ["--"] + command)
+    func start(_ name: String, marker: String, options: [String] = [], _ command: [String]) async throws -> KsandProcess.Result {
+        try await ksand(["run", "--detach", "--name", name, "--kernel", "built", "--accel", "tcg", "--append", marker] + options + ["--"] + command)
     }
 
     func directory(_ name: String) -> String { runtime + "/sandboxes/" + name }
@@ -50,14 +50,14 @@ extension SerializedIntegrationTests {
         #expect(KsandProcess.processes(containing: runtime).isEmpty, "a supervising ksand was left behind")
     }
 
-    @Test func detachThenStopPowersTheGuestOffCleanly() throws {
+    @Test func detachThenStopPowersTheGuestOffCleanly() async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
-        let started = try start("web", marker: marker, ["sh", "-c", "echo started; exec sleep 600"])
+        let started = try await start("web", marker: marker, ["sh", "-c", "echo started; exec sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         #expect(started.text == "web\n")
         #expect(started.stderr.contains("ksand stop web"))
-        let ps = try ksand(["ps", "--json"])
+        let ps = try await ksand(["ps", "--json"])
         let listed = try #require(try JSONSerialization.jsonObject(with: ps.stdout) as? [[String: Any]])
         #expect(listed.count == 1)
         #expect(listed.first?["name"] as? String == "web")
@@ -65,7 +65,7 @@ extension SerializedIntegrationTests {
         #expect(KsandProcess.qemuProcesses(containing: marker).count == 1)
         try waitFor("the command's output") { read("web", "stdout") == "started\n" }
 
-        let stop = try ksand(["stop", "web", "--keep", "-v"])
+        let stop = try await ksand(["stop", "web", "--keep", "-v"])
         #expect(stop.status == 0, "stderr: \(stop.stderr)")
         #expect(stop.stderr.contains("web: stopped after"), "stderr: \(stop.stderr)")
         #expect(stop.stderr.contains("the guest powered off"))
@@ -77,13 +77,13 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
 
         // The kept entry is listed as exited; stopping it again removes it.
-        let after = try ksand(["ps"])
+        let after = try await ksand(["ps"])
         #expect(after.text.contains("exited 130"), "ps: \(after.text)")
-        let again = try ksand(["stop", "web"])
+        let again = try await ksand(["stop", "web"])
         #expect(again.status == 0)
         #expect(again.stderr.contains("had already exited with status 130"))
         #expect(!FileManager.default.fileExists(atPath: directory("web")))
-        #expect(try ksand(["ps"]).text == "NAME  STATE  UPTIME  QEMU PID  COMMAND\n")
+        #expect(try await ksand(["ps"]).text == "NAME  STATE  UPTIME  QEMU PID  COMMAND\n")
     }
 
     /// On q35 with ACPI the power button reaches the init; without ACPI (`acpi=off`; PCI still works) the init says
@@ -92,12 +92,12 @@ extension SerializedIntegrationTests {
     /// own session setup is covered too: the command must still end by SIGTERM (143), not by the grace's SIGKILL.
     @Test(arguments: [([String](), "power-button", "the guest powered off"),
                       (["--append", "acpi=off"], "host-request", "the guest shut down but its kernel halted")])
-    func onQ35TheGuestIsAskedTheWayItCanHear(options: [String], request: String, summary: String) throws {
+    func onQ35TheGuestIsAskedTheWayItCanHear(options: [String], request: String, summary: String) async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
-        let started = try start("m", marker: marker, options: ["--machine", "q35"] + options, ["sleep", "600"])
+        let started = try await start("m", marker: marker, options: ["--machine", "q35"] + options, ["sleep", "600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
-        let stop = try ksand(["stop", "m", "--keep", "-v"])
+        let stop = try await ksand(["stop", "m", "--keep", "-v"])
         #expect(stop.status == 0, "stderr: \(stop.stderr)")
         #expect(stop.stderr.contains(summary), "stderr: \(stop.stderr)")
         let console = read("m", "console.log")
@@ -107,15 +107,15 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
-    @Test func aGuestIgnoringThePowerOffIsKilledAfterTheStallWindow() throws {
+    @Test func aGuestIgnoringThePowerOffIsKilledAfterTheStallWindow() async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         // The command ignores SIGTERM and the init's grace is long: the guest never powers off by itself.
-        let started = try start("stubborn", marker: marker, options: ["--grace", "600"],
+        let started = try await start("stubborn", marker: marker, options: ["--grace", "600"],
                                 ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         try waitFor("the command to ignore SIGTERM") { read("stubborn", "stdout") == "ready\n" }
-        let stop = try ksand(["stop", "stubborn", "--stall", "1", "--keep", "--json", runtime + "/stop.json"])
+        let stop = try await ksand(["stop", "stubborn", "--stall", "1", "--keep", "--json", runtime + "/stop.json"])
         #expect(stop.status == 0, "stderr: \(stop.stderr)")
         #expect(stop.stderr.contains("did not power off; QEMU ended on SIGTERM"), "stderr: \(stop.stderr)")
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: runtime + "/stop.json"))) as? [[String: Any]])
@@ -129,7 +129,7 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
-    @Test func aGuestStillWritingIntoAnRWShareFinishesItsFile() throws {
+    @Test func aGuestStillWritingIntoAnRWShareFinishesItsFile() async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         let shared = runtime + "/shared"
@@ -148,10 +148,10 @@ extension SerializedIntegrationTests {
             os.rename('\(shared)/big.part', '\(shared)/big')
             print('done', flush=True)
             """
-        let started = try start("writer", marker: marker, options: ["--rw", shared, "--grace", "120"], ["python3", "-c", writer])
+        let started = try await start("writer", marker: marker, options: ["--rw", shared, "--grace", "120"], ["python3", "-c", writer])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         try waitFor("the first blocks") { ((try? FileManager.default.attributesOfItem(atPath: shared + "/big.part")[.size] as? Int) ?? 0) >= 2 << 20 }
-        let stop = try ksand(["stop", "writer", "--stall", "1", "--keep", "-v"], limit: 300)
+        let stop = try await ksand(["stop", "writer", "--stall", "1", "--keep", "-v"], limit: 300)
         #expect(stop.status == 0, "stderr: \(stop.stderr)")
         #expect(stop.stderr.contains("the guest powered off"), "stderr: \(stop.stderr)")
         #expect(read("writer", "stdout") == "SIGTERM: finishing the file\ndone\n")
@@ -163,27 +163,27 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
-    @Test func aKilledSupervisorLeavesNoQEMUAndPsCleansItsEntry() throws {
+    @Test func aKilledSupervisorLeavesNoQEMUAndPsCleansItsEntry() async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
-        let started = try start("doomed", marker: marker, ["sleep", "600"])
+        let started = try await start("doomed", marker: marker, ["sleep", "600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory("doomed") + "/state.json"))) as? [String: Any])
         let supervisor = try #require((record["supervisor"] as? [String: Any])?["pid"] as? Int)
         kill(Int32(supervisor), SIGKILL)
         // Its command channel closes with it: the init stops the command and powers the guest off by itself.
         try waitFor("QEMU to power off", seconds: 30) { KsandProcess.qemuProcesses(containing: marker).isEmpty }
-        let ps = try ksand(["ps"])
+        let ps = try await ksand(["ps"])
         #expect(ps.stderr.contains("removed the stale entry doomed"), "stderr: \(ps.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory("doomed")))
         expectNothingLeft(marker)
     }
 
-    @Test func anOrphanedQEMUIsReapedByStopThroughQMP() throws {
+    @Test func anOrphanedQEMUIsReapedByStopThroughQMP() async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         // A guest that outlives its ksand: the init's stop (channel closed) meets a command ignoring SIGTERM.
-        let started = try start("orphan", marker: marker, options: ["--grace", "600"], ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
+        let started = try await start("orphan", marker: marker, options: ["--grace", "600"], ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         try waitFor("the command to ignore SIGTERM") { read("orphan", "stdout") == "ready\n" }
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory("orphan") + "/state.json"))) as? [String: Any])
@@ -191,8 +191,8 @@ extension SerializedIntegrationTests {
         kill(Int32(supervisor), SIGKILL)
         try waitFor("the supervisor to die") { ProcessIdentity.of(Int32(supervisor)) == nil }
         #expect(KsandProcess.qemuProcesses(containing: marker).count == 1)
-        #expect(try ksand(["ps"]).text.contains("orphaned"))
-        let stop = try ksand(["stop", "orphan", "--stall", "1", "-v"])
+        #expect(try await ksand(["ps"]).text.contains("orphaned"))
+        let stop = try await ksand(["stop", "orphan", "--stall", "1", "-v"])
         #expect(stop.status == 0, "stderr: \(stop.stderr)")
         #expect(stop.stderr.contains("its ksand was gone; the guest did not power off; QEMU ended on SIGTERM"), "stderr: \(stop.stderr)")
         #expect(stop.stderr.contains("pressed the ACPI power button"))
@@ -200,16 +200,16 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
-    @Test func ctrlCWhileTheSandboxBootsCancelsIt() throws {
+    @Test func ctrlCWhileTheSandboxBootsCancelsIt() async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         // The distro kernel takes seconds to boot under TCG: the interrupt lands before the init is up.
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["run", "--detach", "--name", "slow", "--accel", "tcg", "--append", marker, "--", "sleep", "600"], limit: 120,
             environment: ["KSAND_RUNTIME_DIR": runtime]
         ) { process in
-            Thread.sleep(forTimeInterval: 1.5)
-            kill(process.processIdentifier, SIGINT)
+            try? await Task.sleep(for: .milliseconds(1500))
+            process.send(.interrupt)
         }
         #expect(result.status == 130, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("sandbox slow was stopped"))
@@ -217,22 +217,22 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
-    @Test func namesAndMisuseGetClearErrors() throws {
+    @Test func namesAndMisuseGetClearErrors() async throws {
         defer { cleanUp(nil) }
-        let missing = try ksand(["stop", "nosuch"])
+        let missing = try await ksand(["stop", "nosuch"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no detached sandbox named nosuch"))
-        let noDetach = try ksand(["run", "--name", "x", "--", "true"])
+        let noDetach = try await ksand(["run", "--name", "x", "--", "true"])
         #expect(noDetach.status != 0)
         #expect(noDetach.stderr.contains("--name names a detached sandbox: add --detach"))
-        let badName = try ksand(["run", "--detach", "--name", "a/b", "--", "true"])
+        let badName = try await ksand(["run", "--detach", "--name", "a/b", "--", "true"])
         #expect(badName.stderr.contains("--name a/b"))
-        let nothing = try ksand(["stop"])
+        let nothing = try await ksand(["stop"])
         #expect(nothing.stderr.contains("sandbox names, --all, or --pid PID"))
-        let brokenKernel = try ksand(["run", "--detach", "--kernel", "/nonexistent/bzImage", "--", "true"])
+        let brokenKernel = try await ksand(["run", "--detach", "--kernel", "/nonexistent/bzImage", "--", "true"])
         #expect(brokenKernel.status == 125, "stderr: \(brokenKernel.stderr)")
         #expect(brokenKernel.stderr.contains("/nonexistent/bzImage"))
-        #expect(try ksand(["ps"]).text == "NAME  STATE  UPTIME  QEMU PID  COMMAND\n")
+        #expect(try await ksand(["ps"]).text == "NAME  STATE  UPTIME  QEMU PID  COMMAND\n")
     }
 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 import Testing
 
 extension SerializedIntegrationTests {
@@ -13,28 +14,27 @@ extension SerializedIntegrationTests {
     }
 
     /// The hostile init, built static once per test process.
-    static let hostileInit: String = {
+    static let hostileInit = Task<String, Never> {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HostileInit/hostile-init.c").path
         let output = NSTemporaryDirectory() + "ksand-hostile-init-\(getpid())"
-        let gcc = Process()
-        gcc.executableURL = URL(fileURLWithPath: "/usr/bin/gcc")
-        gcc.arguments = ["-static", "-Os", "-Wall", "-o", output, source]
-        try? gcc.run()
-        gcc.waitUntilExit()
+        _ = try? await Subprocess.run(
+            .path("/usr/bin/gcc"), arguments: ["-static", "-Os", "-Wall", "-o", output, source],
+            output: .currentStandardOutput, error: .currentStandardError)
         return output
-    }()
+    }
 
     /// `ksand run` of the built sandbox kernel with the hostile init in `mode`; `interruptAfter` sends SIGINT.
-    func run(_ mode: String, options: [String] = [], limit: Double = 90, interruptAfter: Double? = nil) throws -> Run {
-        #expect(FileManager.default.isExecutableFile(atPath: Self.hostileInit), "gcc -static could not build the hostile init")
+    func run(_ mode: String, options: [String] = [], limit: Double = 90, interruptAfter: Double? = nil) async throws -> Run {
+        let hostileInit = await Self.hostileInit.value
+        #expect(FileManager.default.isExecutableFile(atPath: hostileInit), "gcc -static could not build the hostile init")
         let marker = KsandProcess.marker()
         let runtime = NSTemporaryDirectory() + "ksand-hostile-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         var peak = 0, atFive: Int?
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["run", "--kernel", "built", "--accel", "tcg", "--append", "ksand.hostile=" + mode, "--append", marker] + options + ["--", "true"],
-            limit: limit, environment: ["KSAND_INIT": Self.hostileInit, "KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository
+            limit: limit, environment: ["KSAND_INIT": hostileInit, "KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository
         ) { process in
             let started = Date()
             var interrupted = false
@@ -44,10 +44,10 @@ extension SerializedIntegrationTests {
                 let elapsed = Date().timeIntervalSince(started)
                 if atFive == nil && elapsed >= 5 { atFive = rss }
                 if let interruptAfter, !interrupted, elapsed >= interruptAfter {
-                    kill(process.processIdentifier, SIGINT)
+                    process.send(.interrupt)
                     interrupted = true
                 }
-                usleep(100_000)
+                try? await Task.sleep(for: .milliseconds(100))
             }
         }
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty, "a QEMU process was left behind")
@@ -69,16 +69,16 @@ extension SerializedIntegrationTests {
         ("bad-exit", "out-of-range signal 2147483647"),
         ("hello-flood", "second hello"),
     ])
-    func aProtocolErrorStopsTheVMWithItsOwnStatus(mode: String, message: String) throws {
-        let run = try run(mode)
+    func aProtocolErrorStopsTheVMWithItsOwnStatus(mode: String, message: String) async throws {
+        let run = try await run(mode)
         #expect(run.result.status == 122, "stderr: \(run.result.stderr)")
         #expect(run.result.stderr.contains("the guest broke the command channel's protocol"), "stderr: \(run.result.stderr)")
         #expect(run.result.stderr.contains(message), "stderr: \(run.result.stderr)")
         #expect(run.result.seconds < 30, "took \(run.result.seconds)s")
     }
 
-    @Test func anEndlessOutputStreamEndsAtTheTimeout() throws {
-        let run = try run("stdout-flood", options: ["--timeout", "6", "--stall", "1", "--max-wait", "3"])
+    @Test func anEndlessOutputStreamEndsAtTheTimeout() async throws {
+        let run = try await run("stdout-flood", options: ["--timeout", "6", "--stall", "1", "--max-wait", "3"])
         #expect(run.result.status == 124, "stderr: \(run.result.stderr)")
         #expect(run.result.stdout.count > 4096)
         #expect(run.result.stdout.allSatisfy { $0 == UInt8(ascii: "y") })
@@ -86,10 +86,10 @@ extension SerializedIntegrationTests {
     }
 
     /// A console flood keeps ksand's memory flat and its log at the size limit.
-    @Test func aConsoleFloodKeepsMemoryFlatAndTheLogCapped() throws {
+    @Test func aConsoleFloodKeepsMemoryFlatAndTheLogCapped() async throws {
         let log = NSTemporaryDirectory() + "ksand-flood-\(UUID().uuidString.prefix(8)).log"
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let run = try run("console-flood", options: [
+        let run = try await run("console-flood", options: [
             "--timeout", "20", "--stall", "1", "--max-wait", "3", "--console-log", log, "--console-log-limit", "1M",
         ])
         #expect(run.result.status == 124, "stderr: \(run.result.stderr)")
@@ -104,21 +104,21 @@ extension SerializedIntegrationTests {
 
     /// After the exit status a guest that keeps its I/O moving cannot hold ksand: Ctrl-C and --timeout end it
     /// at once, and the command's status stands.
-    @Test func ctrlCAfterTheExitStopsAGuestThatKeepsWriting() throws {
-        let run = try run("exit-then-flood", interruptAfter: 10)
+    @Test func ctrlCAfterTheExitStopsAGuestThatKeepsWriting() async throws {
+        let run = try await run("exit-then-flood", interruptAfter: 10)
         #expect(run.result.status == 0, "stderr: \(run.result.stderr)")
         #expect(run.result.seconds < 16, "took \(run.result.seconds)s")
     }
 
-    @Test func aTimeoutAfterTheExitStopsAGuestThatKeepsWriting() throws {
-        let run = try run("exit-then-flood", options: ["--timeout", "10"])
+    @Test func aTimeoutAfterTheExitStopsAGuestThatKeepsWriting() async throws {
+        let run = try await run("exit-then-flood", options: ["--timeout", "10"])
         #expect(run.result.status == 0, "stderr: \(run.result.stderr)")
         #expect(run.result.seconds < 16, "took \(run.result.seconds)s")
     }
 
     /// The init's failure message is shown escaped, and an init that does not power off after it is reaped.
-    @Test func theInitsMessageReachesTheTerminalWithoutControlSequences() throws {
-        let run = try run("escape-failure", options: ["--stall", "1"])
+    @Test func theInitsMessageReachesTheTerminalWithoutControlSequences() async throws {
+        let run = try await run("escape-failure", options: ["--stall", "1"])
         #expect(run.result.seconds < 20, "took \(run.result.seconds)s")
         #expect(run.result.status == 121, "stderr: \(run.result.stderr)")
         #expect(run.result.stderr.contains("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred"), "stderr: \(run.result.stderr)")

@@ -11,8 +11,8 @@ import Testing
     /// In the registry, but not made by ksand.
     var planted: String { registry + "/planted" }
 
-    func ksand(_ arguments: [String]) throws -> KsandProcess.Result {
-        try KsandProcess.run(arguments, limit: 60, environment: ["KSAND_RUNTIME_DIR": runtime])
+    func ksand(_ arguments: [String]) async throws -> KsandProcess.Result {
+        try await KsandProcess.run(arguments, limit: 60, environment: ["KSAND_RUNTIME_DIR": runtime])
     }
 
     /// A directory holding a file, last modified a day ago: what ksand once took for a stale entry.
@@ -34,13 +34,13 @@ import Testing
     /// command could have (ArgumentParser's own is 64).
     @Test(arguments: [["run"], ["run", "--stall", "-1", "--", "true"], ["run", "--console-log-limit", "lots", "--", "true"], ["run", "--bogus", "--", "true"],
                           ["run", "--timeout", "inf", "--", "true"], ["run", "--stall", "nan", "--", "true"], ["run", "--max-wait", "1e300", "--", "true"]])
-    func runUsageErrorsAreSetupErrors(arguments: [String]) throws {
-        let result = try ksand(arguments)
+    func runUsageErrorsAreSetupErrors(arguments: [String]) async throws {
+        let result = try await ksand(arguments)
         #expect(result.status == 125, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("Error:") || result.stderr.contains("error:"), "stderr: \(result.stderr)")
     }
 
-    @Test func namesThatArePathsAndEntriesKsandDidNotMakeAreLeftAlone() throws {
+    @Test func namesThatArePathsAndEntriesKsandDidNotMakeAreLeftAlone() async throws {
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         try plantOld(runtime)
         try plantOld(registry)
@@ -49,28 +49,28 @@ import Testing
         let everything = [runtime, registry, victim, planted]
 
         for name in ["../victim", "/etc", "planted/../../victim"] {
-            let stop = try ksand(["stop", name])
+            let stop = try await ksand(["stop", name])
             #expect(stop.status == 1, "ksand stop \(name): \(stop.stderr)")
             #expect(stop.stderr.contains("ksand: error: \(name) \(Self.rule)"), "ksand stop \(name): \(stop.stderr)")
             expectIntact(everything, after: "ksand stop \(name)")
         }
         #expect(FileManager.default.fileExists(atPath: "/etc/passwd"))
 
-        let unknown = try ksand(["stop", "planted"])
+        let unknown = try await ksand(["stop", "planted"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no detached sandbox named planted"), "\(unknown.stderr)")
-        let ps = try ksand(["ps"])
+        let ps = try await ksand(["ps"])
         #expect(ps.status == 0, "\(ps.stderr)")
         #expect(ps.text == "NAME  STATE  UPTIME  QEMU PID  COMMAND\n")
         #expect(!ps.stderr.contains("removed"), "\(ps.stderr)")
-        let all = try ksand(["stop", "--all"])
+        let all = try await ksand(["stop", "--all"])
         #expect(all.status == 0, "\(all.stderr)")
         expectIntact(everything, after: "ksand ps and ksand stop --all")
 
-        let path = try ksand(["run", "--detach", "--name", "../victim", "--", "true"])
+        let path = try await ksand(["run", "--detach", "--name", "../victim", "--", "true"])
         #expect(path.status == 125, "\(path.stderr)")
         #expect(path.stderr.contains("ksand: error: --name ../victim \(Self.rule)"), "\(path.stderr)")
-        let taken = try ksand(["run", "--detach", "--name", "planted", "--", "true"])
+        let taken = try await ksand(["run", "--detach", "--name", "planted", "--", "true"])
         #expect(taken.status == 125, "\(taken.stderr)")
         #expect(taken.stderr.contains("\(planted) was not made by ksand (no .ksand-sandbox marker), so ksand leaves it alone"), "\(taken.stderr)")
         expectIntact(everything, after: "ksand run --detach --name")
@@ -82,7 +82,7 @@ import Testing
     @Test(arguments: [("owner", "it is owned by uid 65534, not by you (uid \(getuid()))", "remove it (ksand creates it with mode 0700)"),
                       ("mode", "its mode is 0755: anyone may enter it", "run `chmod 700 "),
                       ("link", "it is a symbolic link (to /tmp), not a directory", "remove it (ksand creates it with mode 0700)")])
-    func aRuntimeDirectoryThatIsNotTheCallersIsRefused(problem: String, says: String, fix: String) throws {
+    func aRuntimeDirectoryThatIsNotTheCallersIsRefused(problem: String, says: String, fix: String) async throws {
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         switch problem {
         case "owner":
@@ -96,7 +96,7 @@ import Testing
         let expected = "ksand: error: refusing the runtime directory \(runtime): \(says); it holds the sockets that control ksand's VMs. To fix it, \(fix)"
         for (arguments, status) in [(["run", "--", "true"], Int32(125)), (["run", "--detach", "--name", "web", "--", "true"], 125),
                                     (["ps"], 1), (["stop", "web"], 1), (["stop", "--all"], 1)] {
-            let result = try ksand(arguments)
+            let result = try await ksand(arguments)
             #expect(result.status == status, "ksand \(arguments.joined(separator: " ")): \(result.stderr)")
             #expect(result.stderr.contains(expected), "ksand \(arguments.joined(separator: " ")): \(result.stderr)")
             #expect(result.stderr.contains("set KSAND_RUNTIME_DIR to a directory of your own"))

@@ -16,8 +16,8 @@ extension SerializedIntegrationTests {
     }
 
     /// Builds (or finds in the cache) the project's default kernel; a first build takes minutes.
-    func buildDefault() throws -> (path: String, manifest: Manifest) {
-        let result = try KsandProcess.run(["kernel", "build", "--print-path"], limit: 3600, directory: KsandProcess.repository)
+    func buildDefault() async throws -> (path: String, manifest: Manifest) {
+        let result = try await KsandProcess.run(["kernel", "build", "--print-path"], limit: 3600, directory: KsandProcess.repository)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let path = result.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let data = try Data(contentsOf: URL(fileURLWithPath: (path as NSString).deletingLastPathComponent + "/manifest.json"))
@@ -38,8 +38,8 @@ extension SerializedIntegrationTests {
         return path
     }
 
-    @Test func theDefaultKernelIsBuiltPatchedAndBootsAndAReRunBuildsNothing() throws {
-        let (path, manifest) = try buildDefault()
+    @Test func theDefaultKernelIsBuiltPatchedAndBootsAndAReRunBuildsNothing() async throws {
+        let (path, manifest) = try await buildDefault()
         #expect(FileManager.default.fileExists(atPath: path))
         #expect(manifest.patches.map(\.state) == ["applied"])
         #expect(manifest.patches.first?.path.hasSuffix("patches/0001-md-don-t-sleep-for-a-second-in-the-reboot-notifier.patch") == true)
@@ -47,7 +47,7 @@ extension SerializedIntegrationTests {
 
         let log = manifest.buildDirectory + "/build.log"
         let logBefore = try FileManager.default.attributesOfItem(atPath: log)[.modificationDate] as? Date
-        let again = try KsandProcess.run(["kernel", "build", "--print-path"], directory: KsandProcess.repository)
+        let again = try await KsandProcess.run(["kernel", "build", "--print-path"], directory: KsandProcess.repository)
         #expect(again.status == 0, "stderr: \(again.stderr)")
         #expect(again.text.trimmingCharacters(in: .whitespacesAndNewlines) == path)
         #expect(again.seconds < 2, "an unchanged re-run took \(again.seconds) s")
@@ -56,21 +56,21 @@ extension SerializedIntegrationTests {
         #expect(logAfter == logBefore, "make ran again")
 
         let marker = KsandProcess.marker()
-        let boot = try KsandProcess.run(
+        let boot = try await KsandProcess.run(
             ["run", "--kernel", "built", "--accel", "tcg", "--append", marker, "--", "uname", "-r"], directory: KsandProcess.repository)
         #expect(boot.status == 0, "stderr: \(boot.stderr)")
         #expect(boot.text == manifest.kernelRelease + "\n")
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
     }
 
-    @Test func aCorruptPatchIsNamedAndNothingIsBuilt() throws {
-        _ = try buildDefault()
+    @Test func aCorruptPatchIsNamedAndNothingIsBuilt() async throws {
+        _ = try await buildDefault()
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         // A mail whose diff was cut off after the file header.
         try "From: A <a@example.org>\nSubject: [PATCH] truncated\n\n---\n init/main.c | 2 +-\n\ndiff --git a/init/main.c b/init/main.c\n--- a/init/main.c\n"
             .write(toFile: scratch + "/0002-truncated.patch", atomically: true, encoding: .utf8)
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["kernel", "build", "--source", try pristineSource(), "--patch", scratch + "/0002-truncated.patch"],
             limit: 600, environment: ["KSAND_CACHE_DIR": scratch + "/cache"], directory: KsandProcess.repository)
         #expect(result.status == 1)
@@ -79,8 +79,8 @@ extension SerializedIntegrationTests {
         #expect(artifacts.isEmpty)
     }
 
-    @Test func aPatchThatDoesNotApplyNamesTheFileAndHunkAndLeavesTheSourceAlone() throws {
-        _ = try buildDefault()
+    @Test func aPatchThatDoesNotApplyNamesTheFileAndHunkAndLeavesTheSourceAlone() async throws {
+        _ = try await buildDefault()
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let source = try pristineSource()
@@ -95,7 +95,7 @@ extension SerializedIntegrationTests {
              }
 
             """.write(toFile: scratch + "/0002-stale.patch", atomically: true, encoding: .utf8)
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["kernel", "build", "--source", source, "--patch", scratch + "/0002-stale.patch"],
             limit: 600, environment: ["KSAND_CACHE_DIR": scratch + "/cache"], directory: KsandProcess.repository)
         #expect(result.status == 1)
@@ -103,13 +103,13 @@ extension SerializedIntegrationTests {
         #expect(try String(contentsOfFile: source + "/init/main.c", encoding: .utf8) == before)
     }
 
-    @Test func aFragmentAskingForASymbolWithAnUnmetDependencyFailsWithTheReason() throws {
-        _ = try buildDefault()
+    @Test func aFragmentAskingForASymbolWithAnUnmetDependencyFailsWithTheReason() async throws {
+        _ = try await buildDefault()
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         // 9p over virtio without networking: NET_9P depends on NET, which tinyconfig leaves off.
         try "CONFIG_9P_FS=y\nCONFIG_VIRTIO_MENU=y\n".write(toFile: scratch + "/no-net.config", atomically: true, encoding: .utf8)
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["kernel", "config", "--source", try pristineSource(), "--no-patches", "--fragment", scratch + "/no-net.config"],
             limit: 600, environment: ["KSAND_CACHE_DIR": scratch + "/cache"], directory: KsandProcess.repository)
         #expect(result.status == 1)

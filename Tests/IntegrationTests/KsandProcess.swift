@@ -1,9 +1,12 @@
 import Foundation
+import Subprocess
+import SystemPackage
 import Testing
 
 /// Runs the built `ksand` binary as a user would, capturing stdout and stderr separately.
 struct KsandProcess {
     struct Result {
+        /// The exit status; 128 + the signal's number if a signal ended it.
         var status: Int32
         var stdout: Data
         var stderr: String
@@ -32,40 +35,78 @@ struct KsandProcess {
     /// A unique kernel argument that marks this run's QEMU in the process table.
     static func marker() -> String { "ksand.test=\(UUID().uuidString.prefix(8))" }
 
-    /// Runs `ksand ARGS`, feeding `stdin` (or /dev/null), with a hard limit so a hang fails the test.
+    /// A ksand still running, for a test that watches or signals it meanwhile.
+    struct Running: Sendable {
+        fileprivate let execution: Execution<FileDescriptorInput, SequenceOutput, SequenceOutput>
+
+        var processIdentifier: Int32 { execution.processIdentifier.value }
+
+        /// Whether it has not exited yet. It is reaped only once ``KsandProcess/run`` returns, so until then its
+        /// process ID stays its own (a zombie once it has exited).
+        var isRunning: Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8),
+                  let command = stat.range(of: ") ", options: .backwards) else { return false }
+            return !stat[command.upperBound...].hasPrefix("Z")
+        }
+
+        func send(_ signal: Signal) { try? execution.send(signal: signal) }
+    }
+
+    /// Runs `ksand ARGS`, feeding `stdin` (or /dev/null), with a hard limit so a hang fails the test. `duringRun`
+    /// is called once it has started, while its output is being read; the limit counts from its return.
     static func run(
         _ arguments: [String], stdin: FileHandle? = nil, limit: Double = 120, environment: [String: String] = [:],
-        directory: String? = nil, duringRun: ((Process) -> Void)? = nil
-    ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin ?? FileHandle.nullDevice
+        directory: String? = nil, duringRun: ((Running) async -> Void)? = nil
+    ) async throws -> Result {
+        var updates: [Environment.Key: String?] = [:]
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
+        let input = try stdin.map { FileDescriptor(rawValue: $0.fileDescriptor) } ?? FileDescriptor.open("/dev/null", .readOnly)
+        defer { if stdin == nil { try? input.close() } }
         let started = Date()
-        try process.run()
-        let stdoutData = Collected(), stderrData = Collected()
-        let group = DispatchGroup()
-        for (pipe, sink) in [(out, stdoutData), (err, stderrData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                sink.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
+        let run = try await Subprocess.run(
+            .path(FilePath(binary)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
+            workingDirectory: directory.map { FilePath($0) }, input: .fileDescriptor(input, closeAfterSpawningProcess: false),
+            output: .sequence, error: .sequence
+        ) { execution in
+            await withTaskGroup(of: Piece.self) { group in
+                group.addTask { .stdout(await bytes(of: execution.standardOutput)) }
+                group.addTask { .stderr(await bytes(of: execution.standardError)) }
+                await duringRun?(Running(execution: execution))
+                group.addTask { (try? await Task.sleep(for: .seconds(limit))) == nil ? .cancelled : .limitReached }
+                var stdout: [UInt8]?, stderr: [UInt8]?
+                while stdout == nil || stderr == nil, let piece = await group.next() {
+                    switch piece {
+                    case .stdout(let bytes): stdout = bytes
+                    case .stderr(let bytes): stderr = bytes
+                    case .limitReached:
+                        try? execution.send(signal: .terminate)
+                        Issue.record("ksand \(arguments.joined(separator: " ")) still running after \(limit)s")
+                    case .cancelled: break
+                    }
+                }
+                group.cancelAll()
+                return (stdout: stdout ?? [], stderr: stderr ?? [])
             }
         }
-        duringRun?(process)
-        if group.wait(timeout: .now() + limit) == .timedOut {
-            process.terminate()
-            Issue.record("ksand \(arguments.joined(separator: " ")) still running after \(limit)s")
+        let status: Int32 = switch run.terminationStatus {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
         }
-        process.waitUntilExit()
         return Result(
-            status: process.terminationStatus, stdout: stdoutData.data, stderr: String(decoding: stderrData.data, as: UTF8.self),
+            status: status, stdout: Data(run.closureResult.stdout), stderr: String(decoding: run.closureResult.stderr, as: UTF8.self),
             seconds: Date().timeIntervalSince(started))
+    }
+
+    private enum Piece: Sendable {
+        case stdout([UInt8]), stderr([UInt8]), limitReached, cancelled
+    }
+
+    private static func bytes(of stream: SubprocessOutputSequence) async -> [UInt8] {
+        var bytes: [UInt8] = []
+        do {
+            for try await chunk in stream { chunk.withUnsafeBytes { bytes += $0 } }
+        } catch {}
+        return bytes
     }
 
     /// QEMU processes whose command line contains `marker` (left behind if ksand failed to reap them).
@@ -85,9 +126,4 @@ struct KsandProcess {
             return matches(String(decoding: data, as: UTF8.self))
         }
     }
-}
-
-/// Bytes read on another thread; read only after the reader has finished.
-final class Collected: @unchecked Sendable {
-    var data = Data()
 }

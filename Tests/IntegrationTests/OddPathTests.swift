@@ -11,7 +11,7 @@ extension SerializedIntegrationTests {
         return path
     }
 
-    @Test func rwDirectoriesAndOverlaysWithCommasWork() throws {
+    @Test func rwDirectoriesAndOverlaysWithCommasWork() async throws {
         let scratch = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let shared = scratch + "/a,b dir", other = scratch + "/k=v ü", overlaid = scratch + "/o,v"
@@ -20,7 +20,7 @@ extension SerializedIntegrationTests {
         }
         let marker = KsandProcess.marker()
         let script = "echo hi > \"\(shared)/f\" && echo there > \"\(other)/g\" && echo x > \"\(overlaid)/h\" && cat \"\(overlaid)/h\""
-        let result = try KsandProcess.run([
+        let result = try await KsandProcess.run([
             "run", "--accel", "tcg", "--append", marker, "--rw", shared, "--rw", other, "--overlay", overlaid,
             "--", "sh", "-c", script,
         ])
@@ -34,8 +34,8 @@ extension SerializedIntegrationTests {
 
     /// The project's kernel copied to a directory with a comma, booted with the cache (so the unpacked kernel and
     /// the initramfs) and the run's sockets under such directories too.
-    @Test func aKernelCacheAndSocketsUnderCommaPathsBoot() throws {
-        let built = try KsandProcess.run(["kernel", "build", "--print-path"], limit: 3600, directory: KsandProcess.repository)
+    @Test func aKernelCacheAndSocketsUnderCommaPathsBoot() async throws {
+        let built = try await KsandProcess.run(["kernel", "build", "--print-path"], limit: 3600, directory: KsandProcess.repository)
         #expect(built.status == 0, "stderr: \(built.stderr)")
         let bzImage = built.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let scratch = try Self.scratch()
@@ -48,7 +48,7 @@ extension SerializedIntegrationTests {
         let runtime = scratch + "/run,1"
         try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let marker = KsandProcess.marker()
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["run", "--kernel", kernelDirectory + "/bzImage", "--accel", "tcg", "--append", marker, "-v", "--", "uname", "-r"],
             environment: ["KSAND_CACHE_DIR": scratch + "/cache,1", "KSAND_RUNTIME_DIR": runtime])
         #expect(result.status == 0, "stderr: \(result.stderr)")

@@ -6,43 +6,43 @@ extension SerializedIntegrationTests {
 @Suite struct RunCommandTests {
     /// `ksand run` with TCG (KVM is probed in its own test) and a marker to find its QEMU afterwards.
     func run(_ command: [String], options: [String] = [], stdin: FileHandle? = nil, limit: Double = 120,
-             duringRun: ((Process) -> Void)? = nil) throws -> (KsandProcess.Result, marker: String) {
+             duringRun: ((KsandProcess.Running) async -> Void)? = nil) async throws -> (KsandProcess.Result, marker: String) {
         let marker = KsandProcess.marker()
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["run", "--accel", "tcg", "--append", marker] + options + ["--"] + command, stdin: stdin, limit: limit,
             duringRun: duringRun)
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty, "a QEMU process was left behind")
         return (result, marker)
     }
 
-    @Test func stdoutStderrAndExitStatusComeBackSeparately() throws {
-        let (result, _) = try run(["sh", "-c", "echo out; echo err >&2; exit 7"])
+    @Test func stdoutStderrAndExitStatusComeBackSeparately() async throws {
+        let (result, _) = try await run(["sh", "-c", "echo out; echo err >&2; exit 7"])
         #expect(result.status == 7, "stderr: \(result.stderr)")
         #expect(result.text == "out\n")
         #expect(result.stderr == "err\n")
     }
 
-    @Test func theQ35MachineRunsTheSameWay() throws {
-        let (result, _) = try run(["sh", "-c", "echo out; echo err >&2; exit 7"], options: ["--machine", "q35"])
+    @Test func theQ35MachineRunsTheSameWay() async throws {
+        let (result, _) = try await run(["sh", "-c", "echo out; echo err >&2; exit 7"], options: ["--machine", "q35"])
         #expect(result.status == 7, "stderr: \(result.stderr)")
         #expect(result.text == "out\n")
         #expect(result.stderr == "err\n")
     }
 
-    @Test func aSignalBecomes128PlusItsNumber() throws {
-        let (result, _) = try run(["sh", "-c", "kill -9 $$"])
+    @Test func aSignalBecomes128PlusItsNumber() async throws {
+        let (result, _) = try await run(["sh", "-c", "kill -9 $$"])
         #expect(result.status == 137, "stderr: \(result.stderr)")
     }
 
-    @Test func aGuestPanicHasItsOwnExitCodeAndShowsTheConsole() throws {
-        let (result, _) = try run(["sh", "-c", "echo c > /proc/sysrq-trigger"], options: ["--user", "0:0"])
+    @Test func aGuestPanicHasItsOwnExitCodeAndShowsTheConsole() async throws {
+        let (result, _) = try await run(["sh", "-c", "echo c > /proc/sysrq-trigger"], options: ["--user", "0:0"])
         #expect(result.status == 120, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("guest kernel panic"))
         #expect(result.stderr.contains("sysrq"))
     }
 
-    @Test func timeoutStopsAHangingCommandPromptly() throws {
-        let (result, _) = try run(["sleep", "100"], options: ["--timeout", "5"])
+    @Test func timeoutStopsAHangingCommandPromptly() async throws {
+        let (result, _) = try await run(["sleep", "100"], options: ["--timeout", "5"])
         #expect(result.status == 124, "stderr: \(result.stderr)")
         #expect(result.seconds < 8, "took \(result.seconds)s")
         #expect(result.stderr.contains("timed out"))
@@ -51,9 +51,9 @@ extension SerializedIntegrationTests {
     /// A microvm without ACPI has no virtio devices, so the init never finds its channel; it reports that on the
     /// console and powers off, which without ACPI halts the kernel and leaves QEMU running. ksand must see the
     /// halt, reap QEMU and say what happened, not wait forever.
-    @Test func aGuestThatHaltsInsteadOfPoweringOffIsReapedWithItsReason() throws {
+    @Test func aGuestThatHaltsInsteadOfPoweringOffIsReapedWithItsReason() async throws {
         let marker = KsandProcess.marker()
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["run", "--kernel", "built", "--accel", "tcg", "--machine", "microvm", "--append", "acpi=off", "--append", marker, "--", "true"],
             limit: 60, directory: KsandProcess.repository)
         #expect(result.status == 121, "stderr: \(result.stderr)")
@@ -64,16 +64,16 @@ extension SerializedIntegrationTests {
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
     }
 
-    @Test func ctrlCStopsTheVMAndLeavesNoQEMU() throws {
-        let (result, _) = try run(["sleep", "100"], duringRun: { process in
-            Thread.sleep(forTimeInterval: 6)
-            kill(process.processIdentifier, SIGINT)
+    @Test func ctrlCStopsTheVMAndLeavesNoQEMU() async throws {
+        let (result, _) = try await run(["sleep", "100"], duringRun: { process in
+            try? await Task.sleep(for: .seconds(6))
+            process.send(.interrupt)
         })
         #expect(result.status == 130, "stderr: \(result.stderr)")
         #expect(result.seconds < 12, "took \(result.seconds)s")
     }
 
-    @Test func largeBinaryOutputArrivesByteExact() throws {
+    @Test func largeBinaryOutputArrivesByteExact() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -81,75 +81,75 @@ extension SerializedIntegrationTests {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<(50 * 1024 * 1024 / 8)).flatMap { _ in withUnsafeBytes(of: generator.next()) { Array($0) } }
         try Data(bytes).write(to: file)
-        let (result, _) = try run(["cat", file.path], limit: 300)
+        let (result, _) = try await run(["cat", file.path], limit: 300)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.count == bytes.count)
         #expect(result.stdout == Data(bytes))
     }
 
-    @Test func stdinIsForwardedUntilEndOfFile() throws {
+    @Test func stdinIsForwardedUntilEndOfFile() async throws {
         let input = Pipe()
         let payload = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         DispatchQueue.global().async {
             input.fileHandleForWriting.write(payload)
             try? input.fileHandleForWriting.close()
         }
-        let (result, _) = try run(["cat"], stdin: input.fileHandleForReading)
+        let (result, _) = try await run(["cat"], stdin: input.fileHandleForReading)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == payload)
     }
 
-    @Test func rootIsReadOnlyAndOverlaysAreWritableAndVanish() throws {
+    @Test func rootIsReadOnlyAndOverlaysAreWritableAndVanish() async throws {
         let name = "ksand-it-\(UUID().uuidString)"
-        let (touch, _) = try run(["touch", "/usr/\(name)"])
+        let (touch, _) = try await run(["touch", "/usr/\(name)"])
         #expect(touch.status != 0)
         #expect(touch.stderr.contains("Read-only file system"))
-        let (write, _) = try run(["sh", "-c", "echo hi > /tmp/\(name); cat /tmp/\(name)"])
+        let (write, _) = try await run(["sh", "-c", "echo hi > /tmp/\(name); cat /tmp/\(name)"])
         #expect(write.status == 0, "stderr: \(write.stderr)")
         #expect(write.text == "hi\n")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/\(name)"))
         #expect(!FileManager.default.fileExists(atPath: "/usr/\(name)"))
     }
 
-    @Test func rwSharesAHostDirectoryWritable() throws {
+    @Test func rwSharesAHostDirectoryWritable() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-rw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (result, _) = try run(["sh", "-c", "echo artifact > \(directory.path)/out.txt"], options: ["--rw", directory.path])
+        let (result, _) = try await run(["sh", "-c", "echo artifact > \(directory.path)/out.txt"], options: ["--rw", directory.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(try String(contentsOf: directory.appendingPathComponent("out.txt"), encoding: .utf8) == "artifact\n")
     }
 
-    @Test func missingCommandIs127AndCallerIdentityAndDirectoryCarryOver() throws {
-        let (missing, _) = try run(["no-such-command-ksand"])
+    @Test func missingCommandIs127AndCallerIdentityAndDirectoryCarryOver() async throws {
+        let (missing, _) = try await run(["no-such-command-ksand"])
         #expect(missing.status == 127)
         #expect(missing.stderr.contains("no-such-command-ksand"))
-        let (identity, _) = try run(["sh", "-c", "id -u; pwd; echo $FOO"], options: ["--user", "1234:1234", "--cwd", "/usr/share", "--env", "FOO=bar baz"])
+        let (identity, _) = try await run(["sh", "-c", "id -u; pwd; echo $FOO"], options: ["--user", "1234:1234", "--cwd", "/usr/share", "--env", "FOO=bar baz"])
         #expect(identity.text == "1234\n/usr/share\nbar baz\n", "stderr: \(identity.stderr)")
     }
 
-    @Test func missingKernelIsASetupErrorNamingThePath() throws {
-        let result = try KsandProcess.run(["run", "--accel", "tcg", "--kernel", "/nonexistent/bzImage", "--", "true"])
+    @Test func missingKernelIsASetupErrorNamingThePath() async throws {
+        let result = try await KsandProcess.run(["run", "--accel", "tcg", "--kernel", "/nonexistent/bzImage", "--", "true"])
         #expect(result.status == 125)
         #expect(result.stderr.contains("/nonexistent/bzImage"))
     }
 
-    @Test func initramfsIsReproducible() throws {
+    @Test func initramfsIsReproducible() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-initramfs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let first = directory.appendingPathComponent("a.cpio").path, second = directory.appendingPathComponent("b.cpio").path
-        let a = try KsandProcess.run(["initramfs", "-o", first])
-        let b = try KsandProcess.run(["initramfs", "-o", second])
+        let a = try await KsandProcess.run(["initramfs", "-o", first])
+        let b = try await KsandProcess.run(["initramfs", "-o", second])
         #expect(a.status == 0 && b.status == 0, "stderr: \(a.stderr) \(b.stderr)")
         let bytesA = try Data(contentsOf: URL(fileURLWithPath: first)), bytesB = try Data(contentsOf: URL(fileURLWithPath: second))
         #expect(bytesA.count > 0)
         #expect(bytesA == bytesB)
     }
 
-    @Test func autoAcceleratorFallsBackToTCGWithOneWarningWhenKVMCannotBoot() throws {
+    @Test func autoAcceleratorFallsBackToTCGWithOneWarningWhenKVMCannotBoot() async throws {
         let marker = KsandProcess.marker()
-        let result = try KsandProcess.run(["run", "--append", marker, "--", "true"])
+        let result = try await KsandProcess.run(["run", "--append", marker, "--", "true"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let warnings = result.stderr.split(separator: "\n").filter { $0.contains("warning") }
         // Either KVM works here (no warning) or there is exactly one line that says why and what to do.

@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 import Testing
 
 extension SerializedIntegrationTests {
@@ -13,7 +14,7 @@ extension SerializedIntegrationTests {
 
     /// Per suite: (tests, failures, errors), and per test case: its result kind ("" when it passed) and type,
     /// as junitparser reads the file.
-    func junit(_ path: String) throws -> (suites: [String: [Int]], cases: [String: [String]]) {
+    func junit(_ path: String) async throws -> (suites: [String: [Int]], cases: [String: [String]]) {
         let script = """
             import json, sys
             from junitparser import JUnitXml
@@ -26,16 +27,10 @@ extension SerializedIntegrationTests {
                     cases[suite.name + "/" + case.name] = list(kinds[0]) if kinds else ["", ""]
             print(json.dumps({"suites": suites, "cases": cases}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "junitparser could not read \(path)")
-        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let python = try await Subprocess.run(
+            .path("/usr/bin/python3"), arguments: ["-c", script, path], output: .bytes(limit: .max), error: .currentStandardError)
+        try #require(python.terminationStatus == .exited(0), "junitparser could not read \(path)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(python.standardOutput)) as? [String: Any])
         return (try #require(document["suites"] as? [String: [Int]]), try #require(document["cases"] as? [String: [String]]))
     }
 
@@ -43,10 +38,10 @@ extension SerializedIntegrationTests {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
 
-    @Test func theShippedSuitesPassOnTheDefaultKernelWithATimelineTable() throws {
+    @Test func theShippedSuitesPassOnTheDefaultKernelWithATimelineTable() async throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["test", "--accel", "tcg", "--junit", directory + "/junit.xml", "--json", directory + "/report.json"],
             limit: 3600, directory: KsandProcess.repository)
         #expect(result.status == 0, "stdout: \(result.text)\nstderr: \(result.stderr)")
@@ -64,7 +59,7 @@ extension SerializedIntegrationTests {
         #expect(result.text.contains("8 passed, 0 failed under tcg"))
         #expect(!result.text.contains("\u{1B}["), "colors only on a terminal")
 
-        let report = try junit(directory + "/junit.xml")
+        let report = try await junit(directory + "/junit.xml")
         #expect(report.suites["smoke"] == [6, 0, 0])
         #expect(report.suites["md-shutdown"] == [2, 0, 0])
         let document = try json(directory + "/report.json")
@@ -79,10 +74,10 @@ extension SerializedIntegrationTests {
 
     /// The seed scenario: the same md test on the kernel built without patches/0001 breaks the shutdown budget, and
     /// the blame names the second after the power-off marker, where md's reboot notifier sleeps.
-    @Test func withoutThePatchTheMdTestFailsAndBlameNamesTheSecond() throws {
+    @Test func withoutThePatchTheMdTestFailsAndBlameNamesTheSecond() async throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["test", "--accel", "tcg", "--no-patches", "--filter", "md-shutdown", "--junit", directory + "/junit.xml",
              "--json", directory + "/report.json"],
             limit: 3600, directory: KsandProcess.repository)
@@ -95,7 +90,7 @@ extension SerializedIntegrationTests {
         let milliseconds = try #require(Int(blameLine.trimmingCharacters(in: .whitespaces).split(separator: " ")[0]))
         #expect((900...1500).contains(milliseconds), "blame: \(blameLine)")
 
-        let report = try junit(directory + "/junit.xml")
+        let report = try await junit(directory + "/junit.xml")
         #expect(report.suites["md-shutdown"] == [2, 1, 0])
         #expect(report.cases["md-shutdown/shutdown-with-array"] == ["failure", "budget"])
         #expect(report.cases["md-shutdown/shutdown-without-array"] == ["", ""])
@@ -107,7 +102,7 @@ extension SerializedIntegrationTests {
     }
 
     /// Each kind of failure is reported for what it is, tests run two at a time, and no QEMU is left behind.
-    @Test func failuresAreNamedAndReportedToJUnit() throws {
+    @Test func failuresAreNamedAndReportedToJUnit() async throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let marker = KsandProcess.marker()
@@ -150,7 +145,7 @@ extension SerializedIntegrationTests {
             stdout = "fine\\n"
             """
         try suite.write(toFile: directory + "/cases.toml", atomically: true, encoding: .utf8)
-        let result = try KsandProcess.run(
+        let result = try await KsandProcess.run(
             ["test", directory + "/cases.toml", "--accel", "tcg", "-j", "2", "--junit", directory + "/junit.xml"],
             limit: 600, directory: KsandProcess.repository)
         #expect(result.status == 1, "stdout: \(result.text)\nstderr: \(result.stderr)")
@@ -159,7 +154,7 @@ extension SerializedIntegrationTests {
                          "timed out after 5000 ms", "1 passed, 5 failed under tcg"] {
             #expect(result.text.contains(expected), "missing \(expected) in:\n\(result.text)")
         }
-        let report = try junit(directory + "/junit.xml")
+        let report = try await junit(directory + "/junit.xml")
         #expect(report.suites["cases"] == [6, 4, 1])
         #expect(report.cases["cases/hangs"]?.first == "error")
         #expect(report.cases["cases/wrong-status-and-bytes"] == ["failure", "expectation"])
@@ -169,19 +164,19 @@ extension SerializedIntegrationTests {
 
     /// Ctrl-C during a test run (after the project's kernel was looked up, which traps signals too) stops the
     /// sandbox through the reaper, reports the test as interrupted and exits 130, leaving no QEMU behind.
-    @Test func anInterruptStopsTheRunningSandbox() throws {
+    @Test func anInterruptStopsTheRunningSandbox() async throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let marker = KsandProcess.marker()
         try "[[test]]\nname = \"sleeps\"\ncommand = \"sleep 600\"\nappend = [\"\(marker)\"]\n"
             .write(toFile: directory + "/slow.toml", atomically: true, encoding: .utf8)
-        let result = try KsandProcess.run(["test", directory + "/slow.toml", "--accel", "tcg"], limit: 120,
+        let result = try await KsandProcess.run(["test", directory + "/slow.toml", "--accel", "tcg"], limit: 120,
                                           directory: KsandProcess.repository) { process in
             // wait until the guest runs the command, then interrupt
             let deadline = Date().addingTimeInterval(60)
-            while KsandProcess.qemuProcesses(containing: marker).isEmpty && Date() < deadline { usleep(50_000) }
-            sleep(4)
-            kill(process.processIdentifier, SIGINT)
+            while KsandProcess.qemuProcesses(containing: marker).isEmpty && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+            try? await Task.sleep(for: .seconds(4))
+            process.send(.interrupt)
         }
         #expect(result.status == 130, "stdout: \(result.text)\nstderr: \(result.stderr)")
         #expect(result.text.contains("interrupted"))
