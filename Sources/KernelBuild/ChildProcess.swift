@@ -1,5 +1,6 @@
 import Foundation
 import HostProcess
+import Synchronization
 
 /// Runs one tool of the build (tar, cp, make, gcc) in its own process group, under a ``BuildControl``,
 /// handing each line of its standard output and standard error to `onLine` as it arrives.
@@ -45,11 +46,10 @@ struct ChildProcess {
 }
 
 /// Lines gathered from a child's output, from the threads that read it.
-final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [Substring] = []
+final class Collected: Sendable {
+    private let lines = Mutex<[Substring]>([])
 
-    func append(_ line: Substring) { lock.withLock { lines.append(line) } }
-    var text: String { lock.withLock { lines.joined(separator: "\n") } }
-    var all: [Substring] { lock.withLock { lines } }
+    func append(_ line: Substring) { lines.withLock { $0.append(line) } }
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    var all: [Substring] { lines.withLock { $0 } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the kernel's make in a build directory: `make -C <tree> O=<output> ARCH=… -jN <targets>`, every line to
 /// the log file, step lines counted for progress, the last lines kept for the error message.
@@ -47,60 +48,61 @@ struct KernelMake {
 }
 
 /// Counts steps and keeps the last lines, from the threads reading make's output.
-final class ProgressTracker: @unchecked Sendable {
-    private let lock = NSLock()
-    private var progress: BuildProgress
-    private var lastLines: [String] = []
+final class ProgressTracker: Sendable {
+    private struct State {
+        var progress: BuildProgress
+        var lastLines: [String] = []
+        var lastReport: ContinuousClock.Instant
+    }
+
+    private let state: Mutex<State>
     private let started = ContinuousClock.now
-    private var lastReport: ContinuousClock.Instant
     private let interval: Duration
     private let report: (@Sendable (BuildProgress) -> Void)?
 
     init(estimate: Int, interval: Duration, report: (@Sendable (BuildProgress) -> Void)?) {
-        progress = BuildProgress(estimatedTotal: estimate)
+        state = Mutex(State(progress: BuildProgress(estimatedTotal: estimate), lastReport: started))
         self.interval = interval
         self.report = report
-        lastReport = started
     }
 
     func consume(_ line: Substring) {
-        let snapshot = lock.withLock { () -> BuildProgress? in
-            lastLines.append(String(line))
-            if lastLines.count > KernelMake.tailLength { lastLines.removeFirst(lastLines.count - KernelMake.tailLength) }
-            guard progress.consume(line) else { return nil }
+        let snapshot = state.withLock { state -> BuildProgress? in
+            state.lastLines.append(String(line))
+            if state.lastLines.count > KernelMake.tailLength { state.lastLines.removeFirst(state.lastLines.count - KernelMake.tailLength) }
+            guard state.progress.consume(line) else { return nil }
             let now = ContinuousClock.now
-            guard now - lastReport >= interval else { return nil }
-            lastReport = now
-            progress.elapsed = now - started
-            return progress
+            guard now - state.lastReport >= interval else { return nil }
+            state.lastReport = now
+            state.progress.elapsed = now - started
+            return state.progress
         }
         if let snapshot { report?(snapshot) }
     }
 
     func finish() -> BuildProgress {
-        let snapshot = lock.withLock { () -> BuildProgress in
-            progress.elapsed = ContinuousClock.now - started
-            return progress
+        let snapshot = state.withLock { state -> BuildProgress in
+            state.progress.elapsed = ContinuousClock.now - started
+            return state.progress
         }
         report?(snapshot)
         return snapshot
     }
 
-    var tail: [String] { lock.withLock { lastLines } }
+    var tail: [String] { state.withLock { $0.lastLines } }
 }
 
 /// An append-only log file shared by the output-reading threads.
-final class LogFile: @unchecked Sendable {
-    private let lock = NSLock()
-    private let handle: FileHandle
+final class LogFile: Sendable {
+    private let handle: Mutex<FileHandle>
 
     init?(path: String) {
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
         handle.seekToEndOfFile()
-        self.handle = handle
+        self.handle = Mutex(handle)
     }
 
-    func write(_ text: String) { lock.withLock { handle.write(Data(text.utf8)) } }
-    func close() { lock.withLock { try? handle.close() } }
+    func write(_ text: String) { handle.withLock { $0.write(Data(text.utf8)) } }
+    func close() { handle.withLock { try? $0.close() } }
 }
