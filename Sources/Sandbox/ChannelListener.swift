@@ -1,7 +1,7 @@
 import Foundation
 
 /// A listening unix socket that QEMU connects the command channel's chardev to.
-final class ChannelListener: @unchecked Sendable {
+final class ChannelListener: Sendable {
     let path: String
     let fd: Int32
 

@@ -1,5 +1,6 @@
 import Foundation
 import SandboxProtocol
+import Synchronization
 
 /// Where the command's standard streams come from and go to on the host.
 public struct SandboxIO: Sendable {
@@ -21,7 +22,7 @@ public struct SandboxIO: Sendable {
 /// stdin, writes the command's stdout and stderr byte-exact to the host's, and records its exit status.
 ///
 /// Socket writes are non-blocking and queued, so the relay never waits on the guest while the guest waits on it.
-final class ChannelRelay: @unchecked Sendable {
+final class ChannelRelay: Sendable {
     struct Outcome: Sendable {
         var exit: CommandExit?
         var failure: String?
@@ -38,27 +39,35 @@ final class ChannelRelay: @unchecked Sendable {
     private let io: SandboxIO
     private let clockOrigin: ContinuousClock.Instant
     private let wake: [Int32]
-    private let lock = NSLock()
-    private var outcome = Outcome()
-    private var pendingTerminate = false
-    private var stopRequested = false
-    private var loopEnded = false
+    private struct State {
+        var outcome = Outcome()
+        var pendingTerminate = false
+        var stopRequested = false
+        var loopEnded = false
+    }
+    private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
-    private var onExit: (@Sendable () -> Void)?
-    /// Called on the relay thread when the init's hello arrives (set before ``start()``).
-    var onHello: (@Sendable (Bool) -> Void)?
+    private let onExit: (@Sendable () -> Void)?
+    /// Called on the relay thread when the init's hello arrives.
+    private let onHello: (@Sendable (Bool) -> Void)?
     /// Called on the relay thread when the init reports that it failed (it powers off next).
-    var onFailure: (@Sendable () -> Void)?
-    /// Called on the relay thread when the guest breaks the channel's protocol, with the error (set before
-    /// ``start()``). The relay stops reading; the runner stops the VM.
-    var onProtocolError: (@Sendable (String) -> Void)?
+    private let onFailure: (@Sendable () -> Void)?
+    /// Called on the relay thread when the guest breaks the channel's protocol, with the error. The relay stops
+    /// reading; the runner stops the VM.
+    private let onProtocolError: (@Sendable (String) -> Void)?
 
-    init(socketFD: Int32, spec: RunSpec, io: SandboxIO, clockOrigin: ContinuousClock.Instant, onExit: (@Sendable () -> Void)?) {
+    init(
+        socketFD: Int32, spec: RunSpec, io: SandboxIO, clockOrigin: ContinuousClock.Instant, onHello: (@Sendable (Bool) -> Void)? = nil,
+        onFailure: (@Sendable () -> Void)? = nil, onProtocolError: (@Sendable (String) -> Void)? = nil, onExit: (@Sendable () -> Void)?
+    ) {
         self.socketFD = socketFD
         self.spec = spec
         self.io = io
         self.clockOrigin = clockOrigin
         self.onExit = onExit
+        self.onHello = onHello
+        self.onFailure = onFailure
+        self.onProtocolError = onProtocolError
         var fds: [Int32] = [0, 0]
         _ = pipe(&fds)
         for fd in fds {
@@ -78,7 +87,7 @@ final class ChannelRelay: @unchecked Sendable {
     func start() {
         let thread = Thread { [self] in
             self.loop()
-            self.lock.withLock { self.loopEnded = true }
+            self.state.withLock { $0.loopEnded = true }
             self.finished.signal()
         }
         thread.name = "ksand-channel"
@@ -86,26 +95,26 @@ final class ChannelRelay: @unchecked Sendable {
     }
 
     /// The outcome so far (complete once ``waitUntilFinished()`` returned).
-    var current: Outcome { lock.withLock { outcome } }
+    var current: Outcome { state.withLock { $0.outcome } }
 
     /// Whether the init has said hello, so that a terminate request can reach it.
-    var guestListening: Bool { lock.withLock { outcome.sawHello } }
+    var guestListening: Bool { state.withLock { $0.outcome.sawHello } }
 
     /// Whether the init said it acts on the ACPI power button.
-    var guestListensToPowerButton: Bool { lock.withLock { outcome.hello?.listensToPowerButton ?? false } }
+    var guestListensToPowerButton: Bool { state.withLock { $0.outcome.hello?.listensToPowerButton ?? false } }
 
     /// Whether the relay still reads and writes the channel (it stops at a protocol error or when QEMU closes it).
-    var channelOpen: Bool { lock.withLock { !loopEnded && outcome.protocolError == nil } }
+    var channelOpen: Bool { state.withLock { !$0.loopEnded && $0.outcome.protocolError == nil } }
 
     /// Asks the init to stop the command and power off.
     func requestTerminate() {
-        lock.withLock { pendingTerminate = true }
+        state.withLock { $0.pendingTerminate = true }
         poke()
     }
 
     /// Ends the relay thread (after QEMU is gone).
     func stop() {
-        lock.withLock { stopRequested = true }
+        state.withLock { $0.stopRequested = true }
         poke()
     }
 
@@ -137,9 +146,9 @@ final class ChannelRelay: @unchecked Sendable {
             outgoing += frame.encoded()
         }
         while true {
-            let (terminate, stopping) = lock.withLock { () -> (Bool, Bool) in
-                defer { pendingTerminate = false }
-                return (pendingTerminate, stopRequested)
+            let (terminate, stopping) = state.withLock { state -> (Bool, Bool) in
+                defer { state.pendingTerminate = false }
+                return (state.pendingTerminate, state.stopRequested)
             }
             if stopping { return }
             if terminate && specSent { queue(Frame(.terminate)) }
@@ -194,7 +203,7 @@ final class ChannelRelay: @unchecked Sendable {
                         queue(Frame(.spec, spec.encoded()))
                         specSent = true
                         if !stdinOpen && spec.forwardsStdin { queue(Frame(.stdin, [])) }
-                        if lock.withLock({ pendingTerminate }) { queue(Frame(.terminate)) }
+                        if state.withLock({ $0.pendingTerminate }) { queue(Frame(.terminate)) }
                     case .stdout(let bytes): if stdoutOpen { stdoutOpen = writeAll(io.stdout, bytes) }
                     case .stderr(let bytes): if stderrOpen { stderrOpen = writeAll(io.stderr, bytes) }
                     case .exit(let status):
@@ -220,7 +229,7 @@ final class ChannelRelay: @unchecked Sendable {
     }
 
     private func record(_ change: (inout Outcome) -> Void) {
-        lock.withLock { change(&outcome) }
+        state.withLock { change(&$0.outcome) }
     }
 
     /// Writes all bytes; false when the reader has gone (EPIPE), after which the stream is discarded.

@@ -2,12 +2,13 @@ import BootTimeline
 import Foundation
 import SandboxProtocol
 import Subprocess
+import Synchronization
 
 /// One run of a sandbox while QEMU lives: the relay on the command channel, the console, the stops that may be
 /// asked for (timeout, interrupt, a broken protocol) and the watch that reaps QEMU once the guest is done. Its
 /// parts run concurrently and meet here; ``result(qemuExitedAt:execution:)`` turns what they saw into the run's
 /// result once QEMU is gone.
-final class RunInProgress: @unchecked Sendable {
+final class RunInProgress: Sendable {
     private let sandbox: PreparedSandbox
     private let io: SandboxIO
     private let control: RunControl
@@ -20,10 +21,12 @@ final class RunInProgress: @unchecked Sendable {
     private let qmp: QMPClient
     private let policy: StopPolicy
 
-    private let lock = NSLock()
-    private var _relay: ChannelRelay?
-    private var _qemuGone = false
-    private var _shutdownWatch: Task<StopReport, Never>?
+    private struct State {
+        var relay: ChannelRelay?
+        var qemuGone = false
+        var shutdownWatch: Task<StopReport, Never>?
+    }
+    private let state = Mutex(State())
 
     init(sandbox: PreparedSandbox, runner: SandboxRunner, runDirectory: String, origin: ContinuousClock.Instant, recorder: ConsoleRecorder) throws(SandboxError) {
         self.sandbox = sandbox
@@ -43,12 +46,12 @@ final class RunInProgress: @unchecked Sendable {
 
     /// The channel's relay, once the init has connected.
     private var relay: ChannelRelay? {
-        get { lock.withLock { _relay } }
-        set { lock.withLock { _relay = newValue } }
+        get { state.withLock { $0.relay } }
+        set { state.withLock { $0.relay = newValue } }
     }
     private var qemuGone: Bool {
-        get { lock.withLock { _qemuGone } }
-        set { lock.withLock { _qemuGone = newValue } }
+        get { state.withLock { $0.qemuGone } }
+        set { state.withLock { $0.qemuGone = newValue } }
     }
 
     /// Everything that happens while QEMU runs; returns when its console closed (it exited), with the relay's
@@ -83,15 +86,16 @@ final class RunInProgress: @unchecked Sendable {
     /// Accepts the init's connection and relays until the channel closes.
     private func relayChannel(pid: pid_t) async -> ChannelRelay.Outcome? {
         guard let fd = await acceptOnThread() else { return nil }
-        let relay = ChannelRelay(socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin) { [self] in
+        let relay = ChannelRelay(
+            socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin, onHello: onGuestReady,
+            onFailure: { [self] in watchShutdown(pid: pid, why: "the guest init failed; it powers itself off") },
+            onProtocolError: { [self] error in
+                diagnostics?("the guest broke the command channel's protocol: \(error); stopping the VM")
+                control.requestStop(.protocolError)
+            }
+        ) { [self] in
             control.markExit()
             watchShutdown(pid: pid, why: "the command ended; the guest powers itself off")
-        }
-        relay.onHello = onGuestReady
-        relay.onFailure = { [self] in watchShutdown(pid: pid, why: "the guest init failed; it powers itself off") }
-        relay.onProtocolError = { [self] error in
-            diagnostics?("the guest broke the command channel's protocol: \(error); stopping the VM")
-            control.requestStop(.protocolError)
         }
         self.relay = relay
         relay.start()
@@ -124,9 +128,9 @@ final class RunInProgress: @unchecked Sendable {
     /// power-off line both lead here. The guest finishes by itself from there; QEMU is reaped only if it lingers
     /// with its I/O stalled.
     private func watchShutdown(pid: pid_t, why: String) {
-        lock.withLock {
-            guard _shutdownWatch == nil else { return }
-            _shutdownWatch = Task { [policy, diagnostics] in
+        state.withLock { state in
+            guard state.shutdownWatch == nil else { return }
+            state.shutdownWatch = Task { [policy, diagnostics] in
                 await Reaper.stop(pid: pid, policy: policy, ask: { why }, log: diagnostics)
             }
         }
@@ -138,7 +142,7 @@ final class RunInProgress: @unchecked Sendable {
     ) async throws(SandboxError) -> SandboxResult {
         var stopReport = await control.pendingPromptStop?.value
         if stopReport == nil { stopReport = await control.pendingStop?.value }
-        let watchReport = await lock.withLock({ _shutdownWatch })?.value
+        let watchReport = await state.withLock({ $0.shutdownWatch })?.value
         let (relayOutcome, qemuStderr) = execution.closureResult
         let (lines, received) = recorder.snapshot
         let timeline = Timeline.compute(lines: lines, exitedAtHostSeconds: exitedAt)
