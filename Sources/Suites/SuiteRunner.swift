@@ -2,9 +2,10 @@ import Foundation
 import ProjectFile
 import Sandbox
 import SandboxProtocol
+import Synchronization
 
 /// Runs a ``TestPlan``: each run of each test boots a fresh sandbox; up to `jobs` tests run at once.
-public final class SuiteRunner: @unchecked Sendable {
+public final class SuiteRunner: Sendable {
     public enum Event: Sendable {
         case warning(String)
         case finished(TestResult)
@@ -16,12 +17,14 @@ public final class SuiteRunner: @unchecked Sendable {
     public let logDirectory: String?
     public let preparer: SandboxPreparer
 
-    private let lock = NSLock()
-    private var activeControls: [ObjectIdentifier: RunControl] = [:]
-    private var interrupted = false
-    private var warned: Set<String> = []
-    /// One preparation per distinct boot (kernel, accelerator, machine, memory …), shared by every run on it.
-    private var boots: [(key: SandboxSpec, preparation: Task<PreparedSandbox, any Error>)] = []
+    private struct State {
+        var activeControls: [ObjectIdentifier: RunControl] = [:]
+        var interrupted = false
+        var warned: Set<String> = []
+        /// One preparation per distinct boot (kernel, accelerator, machine, memory …), shared by every run on it.
+        var boots: [(key: SandboxSpec, preparation: Task<PreparedSandbox, any Error>)] = []
+    }
+    private let state = Mutex(State())
 
     public init(plan: TestPlan, jobs: Int = 1, logDirectory: String? = nil, preparer: SandboxPreparer = SandboxPreparer()) {
         self.plan = plan
@@ -32,14 +35,14 @@ public final class SuiteRunner: @unchecked Sendable {
 
     /// Stops every running sandbox (through the reaper, as Ctrl-C does) and starts no more.
     public func interrupt() {
-        let controls = lock.withLock { () -> [RunControl] in
-            interrupted = true
-            return Array(activeControls.values)
+        let controls = state.withLock { state -> [RunControl] in
+            state.interrupted = true
+            return Array(state.activeControls.values)
         }
         for control in controls { control.interrupt() }
     }
 
-    public var wasInterrupted: Bool { lock.withLock { interrupted } }
+    public var wasInterrupted: Bool { state.withLock { $0.interrupted } }
 
     /// Runs every test; results come back in plan order. `onEvent` hears each result as it finishes.
     public func run(onEvent: @escaping @Sendable (Event) -> Void) async -> SuiteReport {
@@ -86,19 +89,19 @@ public final class SuiteRunner: @unchecked Sendable {
     private func runOnce(_ item: TestPlan.Item, number: Int, onEvent: @Sendable (Event) -> Void) async throws -> TestRun {
         let prepared = try preparer.reuse(try await preparedBoot(for: item.spec), for: item.spec)
         if let warning = prepared.acceleratorWarning {
-            let first = lock.withLock { warned.insert(warning).inserted }
+            let first = state.withLock { $0.warned.insert(warning).inserted }
             if first { onEvent(.warning(warning)) }
         }
         let capture = try OutputCapture()
         defer { capture.remove() }
         let control = RunControl()
         let key = ObjectIdentifier(control)
-        let alreadyInterrupted = lock.withLock { () -> Bool in
-            activeControls[key] = control
-            return interrupted
+        let alreadyInterrupted = state.withLock { state -> Bool in
+            state.activeControls[key] = control
+            return state.interrupted
         }
         if alreadyInterrupted { control.interrupt() }
-        defer { _ = lock.withLock { activeControls.removeValue(forKey: key) } }
+        defer { _ = state.withLock { $0.activeControls.removeValue(forKey: key) } }
         let runner = SandboxRunner(
             io: SandboxIO(stdin: nil, stdout: capture.stdout, stderr: capture.stderr),
             consoleLog: try consoleLogPath(item, number: number), timestampConsoleLog: true, control: control)
@@ -140,10 +143,10 @@ public final class SuiteRunner: @unchecked Sendable {
         (key.command, key.environment, key.kernelArguments, key.timeout) = ([], [:], [], nil)
         (key.uid, key.gid, key.workingDirectory, key.forwardStdin) = (nil, nil, nil, false)
         let preparer = self.preparer
-        let preparation = lock.withLock { () -> Task<PreparedSandbox, any Error> in
-            if let known = boots.first(where: { $0.key == key }) { return known.preparation }
+        let preparation = state.withLock { state -> Task<PreparedSandbox, any Error> in
+            if let known = state.boots.first(where: { $0.key == key }) { return known.preparation }
             let task = Task { try await preparer.prepare(spec) }
-            boots.append((key, task))
+            state.boots.append((key, task))
             return task
         }
         return try await preparation.value
