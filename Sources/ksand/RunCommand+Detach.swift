@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sandbox
+import Synchronization
 
 /// `ksand run --detach`: the foreground half starts a supervising `ksand run` in its own session and returns once
 /// the guest is up; the supervising half runs the sandbox with its streams in the state directory and leaves
@@ -114,26 +115,24 @@ extension DetachedSandbox {
 }
 
 /// Set from a signal handler, read by the waiting loop.
-private final class InterruptFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+private final class InterruptFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
+    func set() { value.store(true, ordering: .sequentiallyConsistent) }
 }
 
 /// Rewrites a detached sandbox's record from the runner's threads, one change at a time.
-private final class RecordKeeper: @unchecked Sendable {
-    private let lock = NSLock()
+private final class RecordKeeper: Sendable {
     private let sandbox: DetachedSandbox
-    private var record: DetachedSandbox.Record
+    private let record: Mutex<DetachedSandbox.Record>
 
     init(sandbox: DetachedSandbox, record: DetachedSandbox.Record) {
         self.sandbox = sandbox
-        self.record = record
+        self.record = Mutex(record)
     }
 
     func update(_ change: (inout DetachedSandbox.Record) -> Void) {
-        lock.withLock {
+        record.withLock { record in
             change(&record)
             do { try sandbox.write(record) } catch { report("warning: \(error)") }
         }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Turns SIGINT, SIGTERM and SIGHUP into a call, so ksand can stop its VM cleanly instead of dying with it.
 /// The first signal asks for a clean stop; a second one of the same kind is handled the same way (the stop is
@@ -28,45 +29,42 @@ final class SignalTrap: Sendable {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    private static let registry = Registry()
+    private static let registry = Mutex(Registry())
 
     private static func register(_ handler: @escaping @Sendable (Int32) -> Void) -> Int {
-        registry.lock.lock()
-        defer { registry.lock.unlock() }
-        if registry.sources.isEmpty { installSources() }
-        registry.nextToken += 1
-        registry.handlers[registry.nextToken] = handler
-        return registry.nextToken
+        registry.withLock { registry in
+            if registry.sources.isEmpty { registry.sources = installSources() }
+            registry.nextToken += 1
+            registry.handlers[registry.nextToken] = handler
+            return registry.nextToken
+        }
     }
 
     private static func unregister(_ token: Int) {
-        registry.lock.lock()
-        defer { registry.lock.unlock() }
-        registry.handlers[token] = nil
+        registry.withLock { $0.handlers[token] = nil }
     }
 
     /// Called with the registry locked, once.
-    private static func installSources() {
+    private static func installSources() -> [DispatchSourceSignal] {
+        var sources: [DispatchSourceSignal] = []
         for signal in trapped {
             Foundation.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
             source.setEventHandler { deliver(signal) }
             source.resume()
-            registry.sources.append(source)
+            sources.append(source)
         }
         // A closed stdout (`ksand run … | head -1`) must not kill ksand before QEMU is stopped.
         Foundation.signal(SIGPIPE, SIG_IGN)
+        return sources
     }
 
     private static func deliver(_ signal: Int32) {
-        registry.lock.lock()
-        let handlers = Array(registry.handlers.values)
-        registry.lock.unlock()
+        let handlers = registry.withLock { Array($0.handlers.values) }
         for handler in handlers { handler(signal) }
     }
 
-    private final class Registry: @unchecked Sendable {
-        let lock = NSLock()
+    private struct Registry {
         var sources: [DispatchSourceSignal] = []
         var handlers: [Int: @Sendable (Int32) -> Void] = [:]
         var nextToken = 0
