@@ -176,6 +176,12 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
         self[symbol] ?? .no
     }
 
+    /// Whether the symbol is built in (`=y`).
+    public func isBuiltIn(_ symbol: String) -> Bool { self[symbol] == .yes }
+
+    /// Whether the symbol is built in or a module (`=y` or `=m`).
+    public func isEnabled(_ symbol: String) -> Bool { self[symbol] == .yes || self[symbol] == .module }
+
     /// Removes every setting of `symbol`.
     public mutating func remove(_ symbol: String) {
         let name = Self.bareName(symbol)

@@ -1,5 +1,6 @@
 import Foundation
 import Initramfs
+import KernelConfig
 import SandboxProtocol
 import SystemPackage
 
