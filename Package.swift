@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
@@ -40,10 +39,13 @@ let package = Package(
         ),
         // SHA-256 for content-addressed cache keys. Optimised even in debug builds: every run hashes its inputs.
         .target(name: "ContentHash", swiftSettings: [.unsafeFlags(["-O"])]),
-        // Reproducible newc initramfs through libarchive, with the kernel-module closure. The only importer of CArchive.
+        // One compressed stream (gzip, xz, zstd, ...) decompressed through libarchive's raw reader: kernel payloads
+        // and kernel modules. Owns libarchive's read handle.
+        .target(name: "StreamDecompression", dependencies: ["CArchive"]),
+        // Reproducible newc initramfs through libarchive, with the kernel-module closure. Owns libarchive's write handle.
         .target(
             name: "Initramfs",
-            dependencies: ["CArchive", "ContentHash", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["CArchive", "ContentHash", "StreamDecompression", .product(name: "SystemPackage", package: "swift-system")],
             // Optimised even in debug builds: every run reads the init and modules for the cache key.
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
@@ -72,10 +74,9 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "SandboxProtocol", "Initramfs", "BootTimeline", "CHostCPU", "CProcessSpawn",
+                "SandboxProtocol", "Initramfs", "StreamDecompression", "KernelConfig", "BootTimeline", "CHostCPU", "CProcessSpawn",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
@@ -86,7 +87,6 @@ let package = Package(
             dependencies: [
                 "Sandbox", "KernelBuild", "KernelConfig", "ProjectFile", "Suites",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SandboxProtocolTests", dependencies: ["SandboxProtocol"]),
@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner", "LinuxSourceTree"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         .testTarget(
             name: "IntegrationTests",

@@ -1,4 +1,5 @@
 import ContentHash
+import StreamDecompression
 import SystemPackage
 
 /// Every entry of an initramfs, read from the host and put in archive order, with the content key of the whole.

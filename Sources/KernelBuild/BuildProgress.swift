@@ -36,7 +36,7 @@ public struct BuildProgress: Sendable, Equatable {
     /// Estimated time left from the rate so far; nil until a few steps are done.
     public var remaining: Duration? {
         guard done >= 20, fraction > 0 else { return nil }
-        let seconds = elapsed.seconds / fraction * (1 - fraction)
+        let seconds = elapsed / .seconds(1) / fraction * (1 - fraction)
         return .milliseconds(Int(seconds * 1000))
     }
 
@@ -55,19 +55,11 @@ public struct BuildProgress: Sendable, Equatable {
     }
 
     static func clock(_ duration: Duration) -> String {
-        let total = Int(duration.seconds.rounded())
+        let total = Int((duration / .seconds(1)).rounded())
         return total >= 60 ? "\(total / 60)m\(String(format: "%02d", total % 60))s" : "\(total)s"
     }
 
     /// The first estimate for a build directory with no previous build: about three steps per built-in symbol,
     /// as measured on the tinyconfig-based sandbox kernel (618 symbols `y`, 1,777 steps).
     public static func estimate(builtInSymbols: Int) -> Int { max(300, builtInSymbols * 29 / 10) }
-}
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
 }

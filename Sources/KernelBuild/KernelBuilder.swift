@@ -82,7 +82,7 @@ public struct KernelBuilder: Sendable {
         }
         let started = ContinuousClock.now
         let final = try await make(configured).run(["bzImage"], control: control, estimate: estimate, progress: progress)
-        let buildSeconds = (ContinuousClock.now - started).seconds
+        let buildSeconds = (ContinuousClock.now - started) / .seconds(1)
         try? String(final.done).write(toFile: stepsFile, atomically: true, encoding: .utf8)
 
         let output = configured.outputDirectory
@@ -159,7 +159,7 @@ public struct KernelBuilder: Sendable {
         return Configured(
             source: SourceDescription(path: source.origin, identity: source.identity), tree: tree.path, outputDirectory: output,
             buildDirectory: buildDirectory, finalConfig: final, sourceTree: source, patchedTree: tree,
-            configureSeconds: (ContinuousClock.now - started).seconds)
+            configureSeconds: (ContinuousClock.now - started) / .seconds(1))
     }
 
     /// Why each of `symbols` (`CONFIG_X` or `CONFIG_X=value`; `y` if no value) has the value it has in this build's

@@ -116,9 +116,12 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
     public init(parsing text: String, origin: String = "<memory>") throws {
         self.origin = origin
         self.lines = []
-        var rows = text.components(separatedBy: "\n")
-        if rows.last == "" { rows.removeLast() }
-        for (index, raw) in rows.enumerated() {
+        // Split on the byte: a distro .config has over 10,000 lines, and the sandbox reads one at every start.
+        var rows = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if rows.last?.isEmpty == true { rows.removeLast() }
+        lines.reserveCapacity(rows.count)
+        for (index, bytes) in rows.enumerated() {
+            let raw = String(Substring(bytes))
             let row = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
             lines.append(try Self.parseLine(row, at: index + 1, origin: origin))
         }
@@ -176,6 +179,12 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
         self[symbol] ?? .no
     }
 
+    /// Whether the symbol is built in (`=y`).
+    public func isBuiltIn(_ symbol: String) -> Bool { self[symbol] == .yes }
+
+    /// Whether the symbol is built in or a module (`=y` or `=m`).
+    public func isEnabled(_ symbol: String) -> Bool { self[symbol] == .yes || self[symbol] == .module }
+
     /// Removes every setting of `symbol`.
     public mutating func remove(_ symbol: String) {
         let name = Self.bareName(symbol)
@@ -212,7 +221,8 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
     private static let notSetSuffix = " is not set"
 
     private static func parseLine(_ row: String, at number: Int, origin: String) throws -> Line {
-        let trimmed = row.trimmingCharacters(in: .whitespaces)
+        let edges = [row.unicodeScalars.first, row.unicodeScalars.last].compactMap { $0 }
+        let trimmed = edges.contains(where: CharacterSet.whitespaces.contains) ? row.trimmingCharacters(in: .whitespaces) : row
         if trimmed.isEmpty { return .other(row) }
         if trimmed.hasPrefix("#") {
             if trimmed.hasPrefix("# CONFIG_"), trimmed.hasSuffix(notSetSuffix) {

@@ -48,9 +48,8 @@ struct TableReader {
         return result
     }
 
-    /// The longest timeout or budget a file may give, in seconds: a week. ksand waits and reports in whole
-    /// milliseconds, so a duration must fit; TOML's `inf` and `1e300` do not.
-    static let longestDuration: Double = 7 * 24 * 3600
+    /// The longest timeout or budget a file may give, in seconds (TOML's `inf` and `1e300` do not fit).
+    static let longestDuration = DurationLimit.longestSeconds
 
     /// A number of seconds: positive, and at most ``longestDuration``.
     func seconds(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> Double? {

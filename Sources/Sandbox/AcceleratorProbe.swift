@@ -47,7 +47,7 @@ public struct AcceleratorProbe: Sendable {
         let verdict = await probe(bootImage: bootImage)
         if let verdictFile {
             let text = verdict.accelerator == .kvm ? "kvm" : "tcg " + (verdict.reason ?? "")
-            try? CacheDirectory.writeAtomically(Array(text.utf8), to: verdictFile)
+            try? AtomicFile.write(Array(text.utf8), to: verdictFile)
         }
         return verdict
     }

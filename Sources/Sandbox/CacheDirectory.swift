@@ -33,19 +33,6 @@ public struct CacheDirectory: Sendable {
         }
         return directory
     }
-
-    /// Writes `bytes` to `name` in `directory` through a temporary file and rename, so readers never see half a file.
-    public static func writeAtomically(_ bytes: [UInt8], to finalPath: String) throws(SandboxError) {
-        let temporary = finalPath + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-            throw .io(what: "cannot write", path: temporary, errno: errno)
-        }
-        guard rename(temporary, finalPath) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw .io(what: "cannot move into place", path: finalPath, errno: code)
-        }
-    }
 }
 
 /// A short, stable hash of a string (FNV-1a, 64 bit): for cache keys built from file identities, not for content.

@@ -139,11 +139,6 @@ public struct DetachedSandbox: Sendable {
 
     static func writeAtomically(_ data: Data?, to path: String) throws(SandboxError) {
         guard let data else { throw .io(what: "cannot encode", path: path, errno: EINVAL) }
-        let temporary = path + ".\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data), rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw .io(what: "cannot write", path: path, errno: code)
-        }
+        try AtomicFile.write(data, to: path)
     }
 }

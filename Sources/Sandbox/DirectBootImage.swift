@@ -1,5 +1,6 @@
 import Foundation
-import Initramfs
+import KernelConfig
+import StreamDecompression
 
 /// The kernel unpacked once into an ELF with a PVH entry point, which QEMU starts directly.
 ///
@@ -25,10 +26,10 @@ public enum DirectBootImage {
         }
         guard let elf = unpack(data, range: range, path: kernel.path) else { return nil }
         guard ElfNotes.hasPVHEntry(elf) else {
-            try? CacheDirectory.writeAtomically([], to: verdict)
+            try? AtomicFile.write([], to: verdict)
             return nil
         }
-        try CacheDirectory.writeAtomically(elf, to: target)
+        try AtomicFile.write(elf, to: target)
         return target
     }
 }

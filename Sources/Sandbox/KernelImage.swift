@@ -1,4 +1,5 @@
 import Foundation
+import KernelConfig
 import SystemPackage
 
 /// A kernel to boot: the bzImage, what it is, and where its modules and config live.
@@ -11,7 +12,7 @@ public struct KernelImage: Sendable {
     /// `/lib/modules/<release>` when it exists (a modular kernel needs it to get virtio, 9p and overlayfs).
     public var modulesDirectory: String?
     /// The kernel's .config: `/boot/config-<release>`, or `.config`/`config` beside the image.
-    public var config: KernelConfigValues?
+    public var config: KernelConfiguration?
     /// Identifies the file's current contents cheaply (device, inode, size, mtime): a cache key part.
     public var fileIdentity: String
 
@@ -47,9 +48,11 @@ public struct KernelImage: Sendable {
             "/boot/config-" + header.release, directory + "/config-" + header.release,
             directory + "/.config", directory + "/config", modules + "/build/.config",
         ]
+        // The first candidate that reads and parses as a .config: a file that only shares the name is passed over.
         for candidate in candidates {
-            if let text = try? String(contentsOfFile: candidate, encoding: .utf8) {
-                image.config = KernelConfigValues(parsing: text)
+            if let text = try? String(contentsOfFile: candidate, encoding: .utf8),
+               let config = try? KernelConfiguration(parsing: text, origin: candidate) {
+                image.config = config
                 break
             }
         }

@@ -141,14 +141,6 @@ public enum Reaper {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-}
-
 extension Double {
     var formatted3: String { String(format: "%.3f", self) }
 }

@@ -11,7 +11,8 @@ import SandboxProtocol
 /// 4. The init reported a failure: its own words about what went wrong.
 /// 5. The guest broke the command channel's protocol (the VM was stopped for it).
 /// 6. QEMU failed before the guest printed anything: a host-side error (thrown, not a result).
-/// 7. Otherwise the VM stopped without running the command, and how far it got says where to look.
+/// 7. Otherwise the VM stopped without running the command, and how far it got says where to look, with the kernel's
+///    last word (`reboot: System halted`) when it printed one.
 struct RunEnding: Sendable, Equatable {
     var exit: CommandExit?
     var exitArrivedFirst = false
@@ -28,6 +29,8 @@ struct RunEnding: Sendable, Equatable {
     var qemuStderr = ""
     var sawHello = false
     var initStarted = false
+    /// The kernel's power-off, halt or restart line, when the console carried one.
+    var kernelEndLine: String?
     var timeoutSeconds: Double = 0
 
     func outcome() throws(SandboxError) -> SandboxResult.Outcome {
@@ -47,6 +50,7 @@ struct RunEnding: Sendable, Equatable {
         let how = sawHello ? "after the init started, before the command ended"
             : initStarted ? "after the init started, before it reached the command channel (its error is among the console lines)"
             : "before the guest init started"
-        return .bootFailed("the VM stopped \(how) (QEMU \(qemuTermination))" + (stderr.isEmpty ? "" : ": " + stderr))
+        let kernel = kernelEndLine.map { "the kernel printed \"\($0)\"; " } ?? ""
+        return .bootFailed("the VM stopped \(how) (\(kernel)QEMU \(qemuTermination))" + (stderr.isEmpty ? "" : ": " + stderr))
     }
 }

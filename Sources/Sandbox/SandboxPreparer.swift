@@ -1,5 +1,7 @@
+import BootTimeline
 import Foundation
 import Initramfs
+import KernelConfig
 import SandboxProtocol
 import SystemPackage
 
@@ -52,7 +54,7 @@ public struct SandboxPreparer: Sendable {
     }
 
     /// The longest timeout, stall window, stop wait or grace a spec may ask for.
-    static let longestWaitSeconds: Double = 7 * 24 * 3600
+    static let longestWaitSeconds = DurationLimit.longestSeconds
 
     /// The checks of a spec that need no kernel: options in range, sandbox paths absolute, --rw directories present.
     func check(_ spec: SandboxSpec) throws(SandboxError) {

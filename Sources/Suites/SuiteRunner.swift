@@ -160,7 +160,3 @@ public final class SuiteRunner: Sendable {
         return (directory as NSString).appendingPathComponent(String(name) + (plan.repeats > 1 ? ".\(number)" : "") + ".log")
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -121,5 +121,5 @@ extension KernelBuildError {
 
 extension Duration {
     /// `0.41 s`
-    var formatted: String { String(format: "%.2f s", Double(components.seconds) + Double(components.attoseconds) / 1e18) }
+    var formatted: String { String(format: "%.2f s", seconds) }
 }

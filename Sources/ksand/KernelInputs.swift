@@ -46,14 +46,10 @@ struct KernelInputOptions: ParsableArguments {
         return KernelBuildRequest(
             source: source.map(absolute) ?? project?.kernel.source ?? KernelBuildRequest.defaultSource, inPlace: inPlace,
             series: seriesFile, extraPatches: noPatches ? [] : patch.map(absolute),
-            base: KernelBuildRequest.Base(base.map { ProjectFileNames.isNamedBase($0) ? $0 : absolute($0) } ?? project?.kernel.base ?? "tinyconfig"),
+            base: KernelBuildRequest.Base(base.map { ProjectFile.namedBases.contains($0) ? $0 : absolute($0) } ?? project?.kernel.base ?? "tinyconfig"),
             fragments: fragments, jobs: jobs ?? project?.kernel.jobs ?? ProcessInfo.processInfo.activeProcessorCount,
             cacheRoot: cache.path)
     }
-}
-
-enum ProjectFileNames {
-    static func isNamedBase(_ text: String) -> Bool { ProjectFile.namedBases.contains(text) }
 }
 
 /// A path made absolute against the current directory.

@@ -1,4 +1,5 @@
 import Foundation
+import KernelConfig
 import Testing
 @testable import Sandbox
 
@@ -86,12 +87,21 @@ import Testing
         #expect(kernel.path.hasSuffix(kernel.release))
     }
 
-    @Test func configValuesKeepSetSymbolsOnly() {
-        let config = KernelConfigValues(parsing: "CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D=\"x y\"\nCONFIG_E=0x10\n")
-        #expect(config.isBuiltIn("CONFIG_A"))
+    /// The .config is read through KernelConfig; a file beside the image that only has a config's name is passed over.
+    @Test func readsTheFirstCandidateThatIsAKernelConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-kernel-config-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        FileManager.default.createFile(atPath: directory + "/bzImage", contents: Data(Self.syntheticHeader(version: "6.1.0-configtest")))
+        try "[core]\n\tbare = false\n".write(toFile: directory + "/.config", atomically: true, encoding: .utf8)
+        try "# CONFIG_C is not set\nCONFIG_A=y\nCONFIG_B=m\nCONFIG_D=\"x y\"\nCONFIG_E=0x10\n".write(toFile: directory + "/config", atomically: true, encoding: .utf8)
+        let config = try #require(try KernelImage.open(directory + "/bzImage", modulesRoot: directory + "/modules").config)
+        #expect(config.origin == directory + "/config")
+        #expect(config.isBuiltIn("CONFIG_A") && config.isEnabled("A"))
         #expect(config.isEnabled("CONFIG_B") && !config.isBuiltIn("CONFIG_B"))
-        #expect(config["CONFIG_C"] == nil)
-        #expect(config["CONFIG_D"] == "\"x y\"")
-        #expect(config["CONFIG_E"] == "0x10")
+        #expect(!config.isEnabled("CONFIG_C") && config["CONFIG_C"] == .no)
+        #expect(config["CONFIG_D"] == .string("x y"))
+        #expect(config["CONFIG_E"] == .number("0x10"))
+        #expect(config["CONFIG_F"] == nil)
     }
 }

@@ -1,4 +1,5 @@
 import SandboxProtocol
+import KernelConfig
 import Testing
 @testable import Sandbox
 
@@ -111,7 +112,7 @@ import Testing
         var header = BzImageHeader(bytes: KernelImageTests.syntheticHeader(version: "6.1.0-test"))!
         header.versionString = "6.1.0-test"
         return KernelImage(path: "/boot/vmlinuz-6.1.0-test", header: header, modulesDirectory: nil,
-                           config: config.map(KernelConfigValues.init(parsing:)), fileIdentity: "x")
+                           config: config.map { try! KernelConfiguration(parsing: $0) }, fileIdentity: "x")
     }
 
     @Test func autoPicksMicrovmOnlyWithVirtioMMIOAndAClock() throws {

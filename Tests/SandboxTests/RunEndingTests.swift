@@ -48,6 +48,24 @@ import Testing
         guard case .bootFailed(let reason) = inInit else { Issue.record("not a boot failure: \(inInit)"); return }
         #expect(reason.contains("before it reached the command channel"))
     }
+
+    @Test func aKernelThatHaltedBeforeTheExitIsABootFailureNamingTheLine() throws {
+        let halted = try RunEnding(qemuTermination: "unhandled(15)", sawHello: true, initStarted: true,
+                                   kernelEndLine: "reboot: System halted").outcome()
+        #expect(halted == .bootFailed(
+            "the VM stopped after the init started, before the command ended (the kernel printed \"reboot: System halted\"; QEMU unhandled(15))"))
+        // The same halt after the exit status: the command's result.
+        let afterExit = RunEnding(exit: .exited(0), sawHello: true, initStarted: true, kernelEndLine: "reboot: System halted")
+        #expect(try afterExit.outcome() == .completed(.exited(0)))
+    }
+
+    @Test func aTimeoutAndAnInterruptWithoutAnExitAreTheirOwnOutcomes() throws {
+        #expect(try RunEnding(stopReason: .timeout, sawHello: true, timeoutSeconds: 30).outcome() == .timedOut(seconds: 30))
+        #expect(try RunEnding(stopReason: .interrupt, protocolError: "truncated frame").outcome() == .interrupted)
+        // QEMU died mid-run (a signal from outside): the console got lines, so this is a result, not a host error.
+        let died = try RunEnding(qemuTermination: "unhandled(9)", sawHello: true, initStarted: true).outcome()
+        #expect(died == .bootFailed("the VM stopped after the init started, before the command ended (QEMU unhandled(9))"))
+    }
 }
 
 @Suite struct RunControlTests {
