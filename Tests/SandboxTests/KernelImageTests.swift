@@ -92,7 +92,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-kernel-config-\(getpid())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        FileManager.default.createFile(atPath: directory + "/bzImage", contents: Data(Self.syntheticHeader(version: "6.1.0-configtest")))
+        #expect(FileManager.default.createFile(atPath: directory + "/bzImage", contents: Data(Self.syntheticHeader(version: "6.1.0-configtest"))))
         try "[core]\n\tbare = false\n".write(toFile: directory + "/.config", atomically: true, encoding: .utf8)
         try "# CONFIG_C is not set\nCONFIG_A=y\nCONFIG_B=m\nCONFIG_D=\"x y\"\nCONFIG_E=0x10\n".write(toFile: directory + "/config", atomically: true, encoding: .utf8)
         let config = try #require(try KernelImage.open(directory + "/bzImage", modulesRoot: directory + "/modules").config)
