@@ -20,18 +20,16 @@ public struct QMPClient: Sendable {
 
     /// Executes `command` (e.g. `system_powerdown`) and returns its `return` value.
     @discardableResult
-    public func execute(_ command: String, arguments: [String: Any]? = nil) throws(QMPError) -> Any {
+    public func execute(_ command: String, arguments: [String: JSONValue]? = nil) throws(QMPError) -> JSONValue {
         let fd = try connect()
         defer { close(fd) }
         var reader = LineReader(fd: fd, socket: socketPath, deadline: ContinuousClock.now + timeout)
         guard case .greeting? = QMPMessage(line: try reader.nextLine()) else {
             throw fail("no QMP greeting (is this a QMP socket?)")
         }
-        try send(["execute": "qmp_capabilities"], on: fd)
+        try send(Command(execute: "qmp_capabilities"), on: fd)
         _ = try reply(&reader, to: "qmp_capabilities")
-        var message: [String: Any] = ["execute": command]
-        if let arguments { message["arguments"] = arguments }
-        try send(message, on: fd)
+        try send(Command(execute: command, arguments: arguments), on: fd)
         return try reply(&reader, to: command)
     }
 
@@ -51,15 +49,21 @@ public struct QMPClient: Sendable {
         return fd
     }
 
-    private func send(_ message: [String: Any], on fd: Int32) throws(QMPError) {
-        guard var data = try? JSONSerialization.data(withJSONObject: message) else { throw fail("cannot encode \(message)") }
+    /// `{"execute": "query-status"}`, with `arguments` when the command takes some.
+    struct Command: Encodable {
+        var execute: String
+        var arguments: [String: JSONValue]?
+    }
+
+    private func send(_ command: Command, on fd: Int32) throws(QMPError) {
+        guard var data = try? JSONDocument.compact(command) else { throw fail("cannot encode the arguments of \(command.execute)") }
         data.append(UInt8(ascii: "\n"))
         let written = data.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         guard written == data.count else { throw fail("send: \(errnoText(errno))") }
     }
 
     /// The `return` of the reply to the command just sent; asynchronous events in between are skipped.
-    private func reply(_ reader: inout LineReader, to command: String) throws(QMPError) -> Any {
+    private func reply(_ reader: inout LineReader, to command: String) throws(QMPError) -> JSONValue {
         while true {
             switch QMPMessage(line: try reader.nextLine()) {
             case nil: throw fail("unreadable reply to \(command)")

@@ -2,13 +2,13 @@ import Foundation
 
 /// One message from QEMU's QMP socket, read from its line of JSON: the greeting, an asynchronous event, or the reply
 /// to a command (its `return` value or its `error`). Pure: ``QMPClient`` reads the lines and feeds them here.
-public enum QMPMessage {
+public enum QMPMessage: Equatable, Sendable {
     /// `{"QMP": {"version": …, "capabilities": […]}}`, the first line on a new connection.
     case greeting
     /// `{"event": "POWERDOWN", "timestamp": …}`: something happened; not a reply.
     case event(name: String)
-    /// `{"return": …}`: the command succeeded; its value (often an empty object).
-    case success(Any)
+    /// `{"return": …}`: the command succeeded; its value (often an empty object), whatever its shape.
+    case success(JSONValue)
     /// `{"error": {"class": "CommandNotFound", "desc": "…"}}`: the command failed; the description QEMU gave.
     case failure(description: String)
     /// A JSON object that is none of these, as it was sent.
@@ -16,17 +16,43 @@ public enum QMPMessage {
 
     /// Parses one line (its `\r\n` may still be on it); nil when the line is not a JSON object.
     public init?(line: [UInt8]) {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else { return nil }
-        if let name = object["event"] {
-            self = .event(name: name as? String ?? "\(name)")
-        } else if let value = object["return"] {
+        guard let members = JSONDocument.decode(Members.self, from: Data(line)) else { return nil }
+        if let name = members.event {
+            self = .event(name: name.string ?? name.description)
+        } else if let value = members.returned {
             self = .success(value)
-        } else if let error = object["error"] as? [String: Any] {
-            self = .failure(description: error["desc"] as? String ?? "\(error)")
-        } else if object["QMP"] != nil {
+        } else if let error = members.error, case .object = error {
+            self = .failure(description: error["desc"]?.string ?? error.description)
+        } else if members.isGreeting {
             self = .greeting
         } else {
             self = .unexpected(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// The members of a message that tell what it is, each of any shape (a member that is JSON null is still there).
+    private struct Members: Decodable {
+        var event: JSONValue?
+        var returned: JSONValue?
+        var error: JSONValue?
+        var isGreeting: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case event
+            case returned = "return"
+            case error
+            case greeting = "QMP"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func member(_ key: CodingKeys) throws -> JSONValue? {
+                container.contains(key) ? try container.decode(JSONValue.self, forKey: key) : nil
+            }
+            event = try member(.event)
+            returned = try member(.returned)
+            error = try member(.error)
+            isGreeting = container.contains(.greeting)
         }
     }
 }

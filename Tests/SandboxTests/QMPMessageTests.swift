@@ -16,9 +16,10 @@ import Testing
     @Test func classifiesWhatQEMUSends() throws {
         let messages = Self.session.map { QMPMessage(line: $0) }
         guard case .greeting? = messages[0] else { Issue.record("\(String(describing: messages[0]))"); return }
-        guard case .success(let empty)? = messages[1], (empty as? [String: Any])?.isEmpty == true else { Issue.record("no empty return"); return }
+        #expect(messages[1] == .success(.object([:])))
         guard case .success(let status)? = messages[2] else { Issue.record("no status"); return }
-        #expect((status as? [String: Any])?["status"] as? String == "running")
+        #expect(status == .object(["status": .string("running"), "singlestep": .bool(false), "running": .bool(true)]))
+        #expect(status["status"]?.string == "running")
         guard case .failure(let description)? = messages[3] else { Issue.record("no error"); return }
         #expect(description == "The command no-such-command has not been found")
         guard case .event(let name)? = messages[4] else { Issue.record("no event"); return }
@@ -35,6 +36,43 @@ import Testing
             return
         }
         #expect(description.contains("GenericError"))
+    }
+
+    /// A reply's `return` is whatever the command returns: kept as it came, whatever its shape.
+    @Test func aReturnOfAnyShapeIsKept() {
+        #expect(QMPMessage(line: Array(#"{"return": [1, "a", null, true, {"b": 2.5}]}"#.utf8))
+            == .success(.array([.number(1), .string("a"), .null, .bool(true), .object(["b": .number(2.5)])])))
+        #expect(QMPMessage(line: Array(#"{"return": null}"#.utf8)) == .success(.null))
+        #expect(QMPMessage(line: Array(#"{"return": "text"}"#.utf8)) == .success(.string("text")))
+        #expect(QMPMessage(line: Array(#"{"event": 5, "return": {}}"#.utf8)) == .event(name: "5"))
+        #expect(QMPMessage(line: Array(#"{"error": "not an object"}"#.utf8)) == .unexpected(#"{"error": "not an object"}"#))
+        #expect(QMPMessage(line: Array(#"{"QMP": null}"#.utf8)) == .greeting)
+    }
+
+    /// What JSON cannot hold in a Double, or nests deeper than the decoder goes, is no message: never a trap.
+    @Test func unreadableValuesAreNoMessage() {
+        #expect(QMPMessage(line: Array(#"{"return": 1e400}"#.utf8)) == nil)
+        #expect(QMPMessage(line: Array(#"{"return": "\ud800"}"#.utf8)) == nil)
+        let deep = "{\"return\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        #expect(QMPMessage(line: Array(deep.utf8)) == nil)
+        #expect(QMPMessage(line: Array(#"{"return": {}"#.utf8)) == nil)
+    }
+
+    /// The commands as they go on the wire: one line, keys sorted, `arguments` only when given.
+    @Test func commandsAreOneLineOfJSON() throws {
+        #expect(String(decoding: try JSONDocument.compact(QMPClient.Command(execute: "qmp_capabilities")), as: UTF8.self)
+            == #"{"execute":"qmp_capabilities"}"#)
+        let command = QMPClient.Command(execute: "device_del", arguments: ["id": "net0", "force": true, "path": "/a"])
+        #expect(String(decoding: try JSONDocument.compact(command), as: UTF8.self)
+            == #"{"arguments":{"force":true,"id":"net0","path":"\/a"},"execute":"device_del"}"#)
+    }
+
+    /// A value read from a reply writes back as compact JSON that reads back as the same value.
+    @Test func valuesRoundTrip() throws {
+        let line = #"{"return": {"n": -0.5, "big": 12345678901234567890123, "s": "\u001b/é", "l": [[], {}], "z": null}}"#
+        guard case .success(let value)? = QMPMessage(line: Array(line.utf8)) else { Issue.record("no return"); return }
+        #expect(value.description == #"{"big":1.2345678901234568e+22,"l":[[],{}],"n":-0.5,"s":"\u001b\/é","z":null}"#)
+        #expect(JSONDocument.decode(JSONValue.self, from: try JSONDocument.compact(value)) == value)
     }
 
     @Test func linesSurviveArbitraryPieces() {

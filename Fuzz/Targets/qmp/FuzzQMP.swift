@@ -1,10 +1,11 @@
+import Foundation
 import FuzzSupport
 import Sandbox
 
 /// What comes back on QEMU's QMP socket: bytes in arbitrary pieces, split into lines, each parsed as a message.
 ///
 /// Properties: reading in pieces gives the lines reading in one piece gives; the buffer never holds more than one
-/// overlong line.
+/// overlong line; a reply's value writes back as JSON that reads back as the same value.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzQMP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
@@ -13,7 +14,9 @@ public func fuzzQMP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     require(lines(of: bytes, pieceSize: pieceSize) == whole, "pieces of \(pieceSize) bytes split into other lines")
     for line in whole {
         switch QMPMessage(line: line) {
-        case .success(let value)?: _ = "\(value)"
+        case .success(let value)?:
+            let written = try? JSONDocument.compact(value)
+            require(written.flatMap { JSONDocument.decode(JSONValue.self, from: $0) } == value, "\(value) does not read back as itself")
         case .event(let name)?: _ = name
         case .failure(let description)?: _ = description
         case .unexpected(let text)?: _ = text
