@@ -82,10 +82,9 @@ public struct DetachedSandbox: Sendable {
         try DetachedSandbox.writeAtomically(try? JSONEncoder().encode(record), to: recordPath)
     }
 
-    /// The result document the supervisor wrote when the sandbox ended.
-    public var result: [String: Any]? {
-        guard let data = FileManager.default.contents(atPath: resultPath) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    /// The result document the supervisor wrote when the sandbox ended; nil when there is none or it is not one.
+    public var result: SandboxResult.Document? {
+        FileManager.default.contents(atPath: resultPath).flatMap { JSONDocument.decode(SandboxResult.Document.self, from: $0) }
     }
 
     public func writeResult(_ data: Data) throws(SandboxError) {
@@ -94,7 +93,7 @@ public struct DetachedSandbox: Sendable {
 
     public var state: State {
         // The result comes first: a supervisor that wrote it is about to exit.
-        if let status = result?["exitStatus"] as? Int { return .exited(status: Int32(status)) }
+        if let status = result?.exitStatus { return .exited(status: status) }
         guard let record else {
             // Being created right now (the record follows the directory within milliseconds) or left half-made.
             let age = (try? FileManager.default.attributesOfItem(atPath: directory)[.modificationDate] as? Date)

@@ -98,13 +98,12 @@ public struct DetachedStop: Sendable {
             if let qemu = record.qemu, qemu.isAlive { return await reapOrphan() }
             return failure("its ksand ended without writing a result; see \(sandbox.supervisorLogPath)")
         }
-        let status = (result["exitStatus"] as? Int).map { Int32($0) }
         let poweredOff = sandbox.consoleShowsPowerOff
-        guard let stop = (result["stop"] as? [String: Any]).flatMap(StopReport.init(jsonObject:)) else {
-            return Outcome(endedBy: nil, seconds: wall, ioMovingWhenKilled: false, guestPoweredOff: poweredOff, exitStatus: status,
-                           summary: "had already exited with status \(status.map(String.init) ?? "?")", log: [], failed: false)
+        guard let stop = result.stop else {
+            return Outcome(endedBy: nil, seconds: wall, ioMovingWhenKilled: false, guestPoweredOff: poweredOff, exitStatus: result.exitStatus,
+                           summary: "had already exited with status \(result.exitStatus)", log: [], failed: false)
         }
-        return Outcome(report: stop, guestPoweredOff: poweredOff, exitStatus: status, prefix: "")
+        return Outcome(report: stop, guestPoweredOff: poweredOff, exitStatus: result.exitStatus, prefix: "")
     }
 
     /// Its ksand is gone, so nobody holds the command channel: the init has already been told the host left and

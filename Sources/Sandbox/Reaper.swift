@@ -55,14 +55,6 @@ public struct StopReport: Sendable, CustomStringConvertible {
         ["endedBy": endedBy.rawValue, "seconds": duration.seconds, "ioMovingWhenKilled": ioMovingWhenKilled, "log": log]
     }
 
-    /// Reads ``jsonObject`` back; nil if it is not one.
-    public init?(jsonObject: [String: Any]) {
-        guard let step = (jsonObject["endedBy"] as? String).flatMap(Step.init(rawValue:)),
-              let seconds = jsonObject["seconds"] as? Double else { return nil }
-        self.init(endedBy: step, ioMovingWhenKilled: jsonObject["ioMovingWhenKilled"] as? Bool ?? false,
-                  duration: .milliseconds(Int((seconds * 1000).rounded())), log: jsonObject["log"] as? [String] ?? [])
-    }
-
     public var description: String {
         "stopped by \(endedBy.rawValue) after \(duration.seconds.formatted3)s"
             + (endedBy == .sigkill ? (ioMovingWhenKilled ? " (I/O was still moving)" : " (I/O had stalled)") : "")

@@ -12,6 +12,12 @@ import Testing
 
     func scratchRegistry() throws -> SandboxRegistry { try Self.scratchRegistry() }
 
+    /// A result document as `ksand run` writes it when its command exited with `exitStatus`.
+    static func result(exitStatus: Int32) -> Data {
+        SandboxResult(outcome: .completed(.exited(exitStatus)), timeline: Timeline(), consoleTail: [], consoleLines: [],
+                      qemuStderr: "", accelerator: .tcg).jsonReport(exitStatus: exitStatus)
+    }
+
     /// A line of /proc/PID/stat recorded from a process whose name holds a space and a parenthesis.
     @Test func processIdentityReadsTheStartTimeAfterTheCommandName() {
         let stat = "6023 (we ird) R) R 6017 6017 1409 0 -1 4194304 103 0 0 0 0 0 0 0 20 0 1 0 59925 3133440 403 18446744073709551615"
@@ -54,7 +60,10 @@ import Testing
         record.qemu = nil
         try sandbox.write(record)
         #expect(sandbox.state == .stale)
+        // Only a whole result document is a result.
         try sandbox.writeResult(Data(#"{"exitStatus": 3}"#.utf8))
+        #expect(sandbox.state == .stale)
+        try sandbox.writeResult(Self.result(exitStatus: 3))
         #expect(sandbox.state == .exited(status: 3))
     }
 
@@ -70,7 +79,7 @@ import Testing
         } catch {
             #expect("\(error)".contains("ksand stop web"))
         }
-        try first.writeResult(Data(#"{"exitStatus": 0}"#.utf8))
+        try first.writeResult(Self.result(exitStatus: 0))
         let second = try registry.create(named: "web")
         #expect(second.record == nil && second.result == nil)
         #expect(registry.freshName() == "sandbox-1")
