@@ -33,15 +33,6 @@ public struct ConsoleGap: Equatable, Sendable {
         before.hasPrefix("ksand: power-off") ? "the kernel's reboot notifiers and device shutdown run here" : nil
     }
 
-    /// The gap as a JSON object: seconds, at (printk time it starts), before, after, and hint and interjections
-    /// when there are any.
-    public var jsonObject: [String: Any] {
-        var object: [String: Any] = ["seconds": seconds, "at": startsAt, "before": before, "after": after]
-        if let hint { object["hint"] = hint }
-        if !interjections.isEmpty { object["interjections"] = interjections }
-        return object
-    }
-
     /// `1003 ms after "ksand: power-off" (the kernel's reboot notifiers … run here), before "ACPI: PM: …"`.
     public var blameLine: String {
         "\(DurationText.milliseconds(seconds)) after \"\(before)\"" + (hint.map { " (\($0))" } ?? "") + ", before \"\(after)\""
