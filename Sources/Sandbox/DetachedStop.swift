@@ -38,16 +38,6 @@ public struct DetachedStop: Sendable {
                                                              poweredOff: guestPoweredOff),
                       log: report.log, failed: false)
         }
-
-        public func jsonObject(name: String) -> [String: Any] {
-            var document: [String: Any] = [
-                "name": name, "summary": summary, "seconds": seconds, "guestPoweredOff": guestPoweredOff,
-                "ioMovingWhenKilled": ioMovingWhenKilled, "log": log, "failed": failed,
-            ]
-            if let endedBy { document["endedBy"] = endedBy.rawValue }
-            if let exitStatus { document["exitStatus"] = Int(exitStatus) }
-            return document
-        }
     }
 
     public var sandbox: DetachedSandbox

@@ -50,11 +50,6 @@ public struct StopReport: Sendable, CustomStringConvertible {
         self.log = log
     }
 
-    /// The report as it appears in ksand's JSON documents (`--json` of run and stop, a detached sandbox's result).
-    public var jsonObject: [String: Any] {
-        ["endedBy": endedBy.rawValue, "seconds": duration.seconds, "ioMovingWhenKilled": ioMovingWhenKilled, "log": log]
-    }
-
     public var description: String {
         "stopped by \(endedBy.rawValue) after \(duration.seconds.formatted3)s"
             + (endedBy == .sigkill ? (ioMovingWhenKilled ? " (I/O was still moving)" : " (I/O had stalled)") : "")

@@ -38,3 +38,29 @@ extension StopReport: Codable, Equatable {
             && left.log == right.log
     }
 }
+
+/// What `ksand stop --pid PID --json FILE` writes: the stop report's fields and the process's `pid`, in one object.
+public struct ProcessStopReport: Codable, Equatable, Sendable {
+    public var pid: Int32
+    public var report: StopReport
+
+    public init(pid: Int32, report: StopReport) {
+        self.pid = pid
+        self.report = report
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pid
+    }
+
+    public init(from decoder: any Decoder) throws {
+        pid = try decoder.container(keyedBy: CodingKeys.self).decode(Int32.self, forKey: .pid)
+        report = try StopReport(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(pid, forKey: .pid)
+    }
+}

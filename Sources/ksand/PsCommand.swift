@@ -39,20 +39,7 @@ struct PsCommand: AsyncParsableCommand {
             rows.append((sandbox, state, sandbox.record))
         }
         if json {
-            let documents: [[String: Any]] = rows.map { row in
-                var document: [String: Any] = ["name": row.sandbox.name, "state": row.state.label, "directory": row.sandbox.directory]
-                if case .exited(let status) = row.state { document["exitStatus"] = Int(status) }
-                if let record = row.record {
-                    document["command"] = record.command
-                    document["startedAt"] = record.startedAt
-                    document["supervisorPid"] = Int(record.supervisor.pid)
-                    if let qemu = record.qemu { document["qemuPid"] = Int(qemu.pid) }
-                    if let machine = record.machine { document["machine"] = machine }
-                    if let accelerator = record.accelerator { document["accelerator"] = accelerator }
-                }
-                return document
-            }
-            let data = try JSONSerialization.data(withJSONObject: documents, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONDocument.prettyPrinted(rows.map { DetachedSandbox.Listing($0.sandbox, state: $0.state, record: $0.record) })
             print(String(decoding: data, as: UTF8.self))
             return
         }

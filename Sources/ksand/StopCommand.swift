@@ -95,7 +95,7 @@ struct StopCommand: AsyncParsableCommand {
             }
         }
         if let json {
-            try write(outcomes.enumerated().map { index, outcome in outcome.jsonObject(name: sandboxes[index].name) }, to: json)
+            try write(zip(sandboxes, outcomes).map { sandbox, outcome in outcome.report(name: sandbox.name) }, to: json)
         }
         if failed { throw ExitCode(1) }
     }
@@ -110,12 +110,12 @@ struct StopCommand: AsyncParsableCommand {
         let stopReport = await Reaper.stop(pid: pid, policy: policy, log: log)
         report("process \(pid) \(stopReport.description)")
         if let json {
-            try write(stopReport.jsonObject.merging(["pid": Int(pid)]) { $1 }, to: json)
+            try write(ProcessStopReport(pid: pid, report: stopReport), to: json)
         }
     }
 
-    private func write(_ document: Any, to path: String) throws {
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+    private func write(_ document: some Encodable, to path: String) throws {
+        let data = try JSONDocument.prettyPrinted(document)
         guard FileManager.default.createFile(atPath: absolute(path), contents: data) else {
             report("error: cannot write \(path)")
             throw ExitCode(1)
