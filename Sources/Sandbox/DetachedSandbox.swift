@@ -73,13 +73,13 @@ public struct DetachedSandbox: Sendable {
     public var supervisorLogPath: String { directory + "/ksand.log" }
     public var qmpSocketPath: String { directory + "/" + PreparedSandbox.qmpSocketName }
 
+    /// The record; nil when there is none yet or it is not one.
     public var record: Record? {
-        guard let data = FileManager.default.contents(atPath: recordPath) else { return nil }
-        return try? JSONDecoder().decode(Record.self, from: data)
+        FileManager.default.contents(atPath: recordPath).flatMap { JSONDocument.decode(Record.self, from: $0) }
     }
 
     public func write(_ record: Record) throws(SandboxError) {
-        try DetachedSandbox.writeAtomically(try? JSONEncoder().encode(record), to: recordPath)
+        try DetachedSandbox.writeAtomically(try? JSONDocument.compact(record), to: recordPath)
     }
 
     /// The result document the supervisor wrote when the sandbox ended; nil when there is none or it is not one.
@@ -105,7 +105,9 @@ public struct DetachedSandbox: Sendable {
         return .stale
     }
 
-    /// The stop policy `ksand stop` asks the supervisor to use, handed over before it is signalled.
+    /// The stop policy `ksand stop` asks the supervisor to use, handed over before it is signalled. Read back, both
+    /// times must be positive and at most ``DurationLimit/longestSeconds``, as `ksand stop` checks them: the file is
+    /// outside input.
     public struct StopRequest: Codable, Equatable, Sendable {
         public var stallWindowSeconds: Double
         public var maxWaitSeconds: Double
@@ -114,14 +116,32 @@ public struct DetachedSandbox: Sendable {
             self.stallWindowSeconds = stallWindowSeconds
             self.maxWaitSeconds = maxWaitSeconds
         }
+
+        enum CodingKeys: String, CodingKey {
+            case stallWindowSeconds, maxWaitSeconds
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func seconds(_ key: CodingKeys) throws -> Double {
+                let value = try container.decode(Double.self, forKey: key)
+                guard value > 0 && value <= DurationLimit.longestSeconds else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: key, in: container,
+                        debugDescription: "\(value) is not a time of more than 0 and at most \(DurationLimit.longestSeconds) seconds")
+                }
+                return value
+            }
+            self.init(stallWindowSeconds: try seconds(.stallWindowSeconds), maxWaitSeconds: try seconds(.maxWaitSeconds))
+        }
     }
 
     public var stopRequest: StopRequest? {
-        FileManager.default.contents(atPath: stopRequestPath).flatMap { try? JSONDecoder().decode(StopRequest.self, from: $0) }
+        FileManager.default.contents(atPath: stopRequestPath).flatMap { JSONDocument.decode(StopRequest.self, from: $0) }
     }
 
     public func write(_ request: StopRequest) throws(SandboxError) {
-        try DetachedSandbox.writeAtomically(try? JSONEncoder().encode(request), to: stopRequestPath)
+        try DetachedSandbox.writeAtomically(try? JSONDocument.compact(request), to: stopRequestPath)
     }
 
     /// Whether the guest reached its power-off: the init's marker is near the end of the console log (only its

@@ -54,7 +54,8 @@ struct PsCommand: AsyncParsableCommand {
     }
 
     private func uptimeText(since start: Double) -> String {
-        let seconds = max(0, Int(Date().timeIntervalSince1970 - start))
+        // Clamped before it becomes an Int: the record is outside input.
+        let seconds = Int(min(max(0, Date().timeIntervalSince1970 - start), 1e9))
         if seconds < 120 { return "\(seconds)s" }
         if seconds < 7200 { return "\(seconds / 60)m" }
         return "\(seconds / 3600)h"

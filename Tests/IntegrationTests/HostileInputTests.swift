@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 import Testing
 
 /// Names that are paths, directories ksand did not make, and runtime directories that are not the caller's, given
@@ -75,6 +76,31 @@ import Testing
         #expect(taken.stderr.contains("\(planted) was not made by ksand (no .ksand-sandbox marker), so ksand leaves it alone"), "\(taken.stderr)")
         expectIntact(everything, after: "ksand run --detach --name")
         #expect(try FileManager.default.contentsOfDirectory(atPath: registry).sorted() == ["data", "planted"])
+    }
+
+    /// A sandbox's state files are outside input: a record with a start time no clock can show and a result whose
+    /// exit status is no Int32 (each trapped `ksand ps` once) are listed or ignored, never a crash.
+    @Test func stateFilesOutOfRangeDoNotTrap() async throws {
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let sandboxes = SandboxRegistry(directory: registry)
+        // This test process stands in for their supervisors, so both are running; nothing here may stop them.
+        let me = try #require(ProcessIdentity.of(getpid()))
+        let early = try sandboxes.create(named: "early")
+        try early.write(DetachedSandbox.Record(name: "early", supervisor: me, command: ["true"], startedAt: -1e300))
+        let big = try sandboxes.create(named: "big")
+        try big.write(DetachedSandbox.Record(name: "big", supervisor: me, command: ["true"], startedAt: Date().timeIntervalSince1970))
+        try big.writeResult(Data(#"{"exitStatus": 99999999999}"#.utf8))
+
+        let table = try await ksand(["ps"])
+        #expect(table.status == 0, "stderr: \(table.stderr)")
+        #expect(table.text.contains("early  booting  277777h"), "\(table.text)")
+        let json = try await ksand(["ps", "--json"])
+        #expect(json.status == 0, "stderr: \(json.stderr)")
+        let listed = try JSONDecoder().decode([DetachedSandbox.Listing].self, from: json.stdout)
+        #expect(listed.map(\.name) == ["big", "early"])
+        #expect(listed.allSatisfy { $0.exitStatus == nil && $0.supervisorPid == getpid() })
+        #expect(listed.first { $0.name == "early" }?.startedAt == -1e300)
     }
 
     /// A runtime directory another user made (here: uid 65534), one others may enter, and a link are refused by

@@ -2,9 +2,9 @@ import Foundation
 import Testing
 @testable import Sandbox
 
-/// The documents of detached sandboxes, pinned: `ps --json` and `stop --json` (sandboxes and `--pid`). Each value
-/// encodes to exactly its golden text (recorded from the ksand that wrote them with JSONSerialization), which decodes
-/// back to the same value.
+/// The documents of detached sandboxes, pinned: `ps --json`, `stop --json` (sandboxes and `--pid`), and the records a
+/// supervisor keeps (`state.json`, `stop-request.json`). Each value encodes to exactly its golden text (recorded from
+/// the ksand that wrote them with JSONSerialization), which decodes back to the same value; hostile records are nil.
 @Suite struct DetachedDocumentTests {
     static let sandbox = DetachedSandbox(directory: "/run/user/1000/ksand/sandboxes/web")
 
@@ -69,6 +69,45 @@ import Testing
         let golden = #"{"endedBy":"already gone","ioMovingWhenKilled":true,"log":[],"pid":7,"seconds":2.125}"#
         #expect(text(try JSONDocument.compact(exact)) == golden)
         #expect(try decode(ProcessStopReport.self, golden) == exact)
+    }
+
+    /// `state.json`: one line, keys sorted (earlier ksand left them in no fixed order, as in the recorded one).
+    @Test func theRecordIsOneLine() throws {
+        let golden = #"{"accelerator":"tcg","command":["sh","-c","echo started; exec sleep 600"],"machine":"microvm","name":"web","powerButton":true,"qemu":{"pid":9035,"startTicks":1356367},"ready":true,"startedAt":1796164439.8029027,"supervisor":{"pid":9020,"startTicks":1356323}}"#
+        #expect(text(try JSONDocument.compact(Self.record)) == golden)
+        #expect(try decode(DetachedSandbox.Record.self, golden) == Self.record)
+        let recorded = try decode(DetachedSandbox.Record.self, Self.recordAsWrittenBefore)
+        #expect(recorded.name == "web" && recorded.qemu?.pid == 9539 && recorded.supervisor.startTicks == 1358522)
+        #expect(recorded.ready && recorded.powerButton && recorded.machine == "microvm")
+    }
+
+    @Test func theStopRequestIsOneLine() throws {
+        let request = DetachedSandbox.StopRequest(stallWindowSeconds: 2, maxWaitSeconds: 300)
+        // As earlier ksand wrote it, too.
+        let golden = #"{"maxWaitSeconds":300,"stallWindowSeconds":2}"#
+        #expect(text(try JSONDocument.compact(request)) == golden)
+        #expect(try decode(DetachedSandbox.StopRequest.self, golden) == request)
+    }
+
+    /// The supervisor turns the request into a stop policy: times that are not positive or exceed a week are no
+    /// request, as `ksand stop` would not have written them.
+    @Test(arguments: [
+        #"{"maxWaitSeconds":1e300,"stallWindowSeconds":2}"#, #"{"maxWaitSeconds":300,"stallWindowSeconds":0}"#,
+        #"{"maxWaitSeconds":300,"stallWindowSeconds":-1}"#, #"{"maxWaitSeconds":604801,"stallWindowSeconds":2}"#,
+        #"{"maxWaitSeconds":300}"#, #"{"maxWaitSeconds":"300","stallWindowSeconds":2}"#, "", "{\"maxWait",
+    ])
+    func aHostileStopRequestIsNone(_ text: String) {
+        #expect(JSONDocument.decode(DetachedSandbox.StopRequest.self, from: Data(text.utf8)) == nil)
+    }
+
+    @Test(arguments: [
+        #"{"name":"web","supervisor":{"pid":99999999999,"startTicks":1},"command":[],"startedAt":0,"ready":true,"powerButton":false}"#,
+        #"{"name":"web","supervisor":{"pid":1,"startTicks":-1},"command":[],"startedAt":0,"ready":true,"powerButton":false}"#,
+        #"{"name":"web","supervisor":{"pid":1,"startTicks":1},"command":"sh","startedAt":0,"ready":true,"powerButton":false}"#,
+        #"{"name":"web","command":[],"startedAt":0,"ready":true,"powerButton":false}"#, "[]", "{\"name\":",
+    ])
+    func aHostileRecordIsNone(_ text: String) {
+        #expect(JSONDocument.decode(DetachedSandbox.Record.self, from: Data(text.utf8)) == nil)
     }
 
     static let psRunning = #"""
@@ -159,5 +198,9 @@ import Testing
   "pid" : 9172,
   "seconds" : 0.101234929
 }
+"""#
+
+    static let recordAsWrittenBefore = #"""
+{"supervisor":{"startTicks":1358522,"pid":9493},"machine":"microvm","command":["sh","-c","echo started; exec sleep 600"],"powerButton":true,"accelerator":"tcg","qemu":{"startTicks":1358573,"pid":9539},"ready":true,"startedAt":1796164461.8453274,"name":"web"}
 """#
 }
