@@ -1,32 +1,73 @@
+import Foundation
 import Testing
 import ContentHash
 
+/// Digests checked against FIPS 180-4's examples and `sha256sum`: the cache keys built on them must never change.
 @Suite struct SHA256Tests {
+    static let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    static let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    static let twoBlocks = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    static let millionA = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+    /// `head -c 3000000 /dev/zero | tr '\0' a | sha256sum`: three of the file reader's 1 MiB pieces, the last short.
+    static let threeMillionA = "2a152c894398719c0570f83fac34ac03a0f6e8e474b995c2403aa5434f7b9dd4"
+    /// The 100,000 bytes `i * 7 mod 256`, by Python's hashlib.
+    static let pattern = "931030b89f42c06dcdda12a43dfcd601d745d11bbb5fcd1a00fea442e8405157"
+    static let patternBytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+
     @Test func knownVectors() {
         var empty = SHA256()
         empty.update([UInt8]())
-        #expect(empty.finalize() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(empty.finalize() == Self.empty)
         var abc = SHA256()
         abc.update("abc")
-        #expect(abc.finalize() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(abc.finalize() == Self.abc)
         var long = SHA256()
         long.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
-        #expect(long.finalize() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(long.finalize() == Self.twoBlocks)
+        #expect(SHA256.hex(of: "") == Self.empty)
+        #expect(SHA256.hex(of: "abc") == Self.abc)
+    }
+
+    @Test func aMillionAs() {
+        var whole = SHA256()
+        whole.update([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
+        #expect(whole.finalize() == Self.millionA)
+        var pieces = SHA256()
+        for _ in 0..<1000 { pieces.update(String(repeating: "a", count: 1000)) }
+        #expect(pieces.finalize() == Self.millionA)
     }
 
     @Test func chunkingDoesNotChangeTheDigest() {
-        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let data = Self.patternBytes
         var whole = SHA256()
         whole.update(data)
         var pieces = SHA256()
         var offset = 0
-        for size in [1, 63, 64, 65, 1000, 7] .cycled(until: data.count) {
+        for size in [1, 63, 64, 65, 1000, 7].cycled(until: data.count) {
             let end = min(offset + size, data.count)
             pieces.update(data[offset..<end])
             offset = end
             if offset == data.count { break }
         }
-        #expect(whole.finalize() == pieces.finalize())
+        #expect(whole.finalize() == Self.pattern)
+        #expect(pieces.finalize() == Self.pattern)
+    }
+
+    @Test func filesAreHashedWhole() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-hash-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = [
+            ("empty", Data(), Self.empty),
+            ("abc", Data("abc".utf8), Self.abc),
+            ("pattern", Data(Self.patternBytes), Self.pattern),
+            ("three-million-a", Data(repeating: UInt8(ascii: "a"), count: 3_000_000), Self.threeMillionA),
+        ]
+        for (name, contents, digest) in files {
+            try contents.write(to: URL(fileURLWithPath: directory + "/" + name))
+            #expect(SHA256.hex(ofFileAt: directory + "/" + name) == digest, "\(name)")
+        }
+        #expect(SHA256.hex(ofFileAt: directory + "/missing") == nil)
     }
 }
 
