@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
@@ -36,8 +37,8 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Osize"])],
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"])]
         ),
-        // SHA-256 for content-addressed cache keys. Optimised even in debug builds: every run hashes its inputs.
-        .target(name: "ContentHash", swiftSettings: [.unsafeFlags(["-O"])]),
+        // Hex SHA-256 digests for content-addressed cache keys, over swift-crypto's SHA256.
+        .target(name: "ContentHash", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Reproducible newc initramfs through libarchive, with the kernel-module closure. The only importer of CArchive.
         .target(
             name: "Initramfs",
