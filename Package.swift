@@ -1,9 +1,10 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// Linux only: the host side calls Glibc and the guest init is a static Linux executable. SwiftPM has no platform
+// entry for Linux, so `platforms` is left out rather than naming one the package does not build on.
 let package = Package(
     name: "ksand",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ksand", targets: ["ksand"]),
         .executable(name: "ksand-init", targets: ["SandboxInit"]),
@@ -42,9 +43,7 @@ let package = Package(
         // Reproducible newc initramfs through libarchive, with the kernel-module closure. The only importer of CArchive.
         .target(
             name: "Initramfs",
-            dependencies: ["CArchive", "ContentHash", .product(name: "SystemPackage", package: "swift-system")],
-            // Optimised even in debug builds: every run reads the init and modules for the cache key.
-            swiftSettings: [.unsafeFlags(["-O"])]
+            dependencies: ["CArchive", "ContentHash", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Kernel source trees and patch series (quilt `series`, git format-patch mails), applied all or nothing.
         .target(name: "KernelSource"),
