@@ -1,9 +1,10 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// Linux only: the host side calls Glibc and the guest init is a static Linux executable. SwiftPM has no platform
+// entry for Linux, so `platforms` is left out rather than naming one the package does not build on.
 let package = Package(
     name: "ksand",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ksand", targets: ["ksand"]),
         .executable(name: "ksand-init", targets: ["SandboxInit"]),
@@ -11,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
@@ -37,17 +39,15 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Osize"])],
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"])]
         ),
-        // SHA-256 for content-addressed cache keys. Optimised even in debug builds: every run hashes its inputs.
-        .target(name: "ContentHash", swiftSettings: [.unsafeFlags(["-O"])]),
+        // Hex SHA-256 digests for content-addressed cache keys, over swift-crypto's SHA256.
+        .target(name: "ContentHash", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // One compressed stream (gzip, xz, zstd, ...) decompressed through libarchive's raw reader: kernel payloads
         // and kernel modules. Owns libarchive's read handle.
         .target(name: "StreamDecompression", dependencies: ["CArchive"]),
         // Reproducible newc initramfs through libarchive, with the kernel-module closure. Owns libarchive's write handle.
         .target(
             name: "Initramfs",
-            dependencies: ["CArchive", "ContentHash", "StreamDecompression", .product(name: "SystemPackage", package: "swift-system")],
-            // Optimised even in debug builds: every run reads the init and modules for the cache key.
-            swiftSettings: [.unsafeFlags(["-O"])]
+            dependencies: ["CArchive", "ContentHash", "StreamDecompression", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Host tools (git, sh, tar, make) run through swift-subprocess: one way to start, feed, read and stop a child.
         .target(

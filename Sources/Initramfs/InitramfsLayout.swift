@@ -64,7 +64,7 @@ struct InitramfsLayout {
         }
         entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
 
-        var hasher = SHA256()
+        var hasher = ContentHasher()
         hasher.update(Self.formatVersion + "\n" + request.compression.rawValue + "\n")
         for entry in entries {
             hasher.update("\(entry.path)\u{0}\(String(entry.mode, radix: 8))\u{0}")
@@ -72,7 +72,7 @@ struct InitramfsLayout {
             case .directory: hasher.update("d\n")
             case .characterDevice(let major, let minor): hasher.update("c\(major):\(minor)\n")
             case .file(let contents):
-                var content = SHA256()
+                var content = ContentHasher()
                 content.update(contents)
                 hasher.update("f\(contents.count):\(content.finalize())\n")
             }

@@ -1,4 +1,3 @@
-import ContentHash
 import Foundation
 
 /// Built kernels under `<cache>/kernel/artifacts/<key>/`, and an index from input keys to them.

@@ -66,7 +66,7 @@ public struct KernelBuilder: Sendable {
         let compiler = try await compilerVersion()
         let patchDigest = PatchedTree.digest(try patches())
         let configText = configured.finalConfig.rendered
-        let key = SHA256.hex(of: [KernelManifest.currentFormat, configured.sourceTree.identity, patchDigest, configText, compiler, request.architecture].joined(separator: "\n"))
+        let key = ContentHasher.hex(of: [KernelManifest.currentFormat, configured.sourceTree.identity, patchDigest, configText, compiler, request.architecture].joined(separator: "\n"))
         let inputKey = try await inputKey(sourceIdentity: configured.sourceTree.identity)
         if let existing = store.artifact(key: key) {
             try store.record(inputKey: inputKey, artifactKey: key)
@@ -87,7 +87,12 @@ public struct KernelBuilder: Sendable {
 
         let output = configured.outputDirectory
         let image = output + "/arch/x86/boot/bzImage"
-        guard let imageSHA = SHA256.hex(ofFileAt: image) else { throw .io(what: "make did not produce", path: image, reason: "missing") }
+        let imageSHA: String
+        do {
+            imageSHA = try ContentHasher.hex(ofFileAt: image)
+        } catch {
+            throw .io(what: "make did not produce", path: image, reason: error.reason)
+        }
         let release = (try? String(contentsOfFile: output + "/include/config/kernel.release", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
         let manifest = KernelManifest(
@@ -96,7 +101,7 @@ public struct KernelBuilder: Sendable {
                           identity: configured.sourceTree.identity, inPlace: request.inPlace),
             patches: try manifestPatches(configured.patchedTree.state),
             config: .init(base: request.base.description, baseSHA256: try baseHash(), fragments: try fragmentHashes().map { .init(path: $0.path, sha256: $0.sha256) },
-                          sha256: SHA256.hex(of: configText), symbolCount: configured.finalConfig.settings.filter { $0.value != .no }.count,
+                          sha256: ContentHasher.hex(of: configText), symbolCount: configured.finalConfig.settings.filter { $0.value != .no }.count,
                           builtIn: builtIn, modules: modules.count),
             bzImage: .init(path: "bzImage", size: fileSize(image), sha256: imageSHA),
             timings: .init(configureSeconds: configured.configureSeconds, buildSeconds: buildSeconds, makeSteps: final.done, jobs: request.jobs),
@@ -204,15 +209,21 @@ public struct KernelBuilder: Sendable {
 
     func fragmentHashes() throws(KernelBuildError) -> [(path: String, sha256: String)] {
         try request.fragments.map { (path) throws(KernelBuildError) -> (path: String, sha256: String) in
-            guard let sha = SHA256.hex(ofFileAt: path) else { throw .badConfigInput(path: path, reason: "the fragment cannot be read") }
-            return (path, sha)
+            do throws(UnreadableFileError) {
+                return (path, try ContentHasher.hex(ofFileAt: path))
+            } catch {
+                throw .badConfigInput(path: path, reason: "the fragment cannot be read: \(error.reason)")
+            }
         }
     }
 
     func baseHash() throws(KernelBuildError) -> String? {
         guard case .file(let path) = request.base else { return nil }
-        guard let sha = SHA256.hex(ofFileAt: path) else { throw .badConfigInput(path: path, reason: "the base config cannot be read") }
-        return sha
+        do {
+            return try ContentHasher.hex(ofFileAt: path)
+        } catch {
+            throw .badConfigInput(path: path, reason: "the base config cannot be read: \(error.reason)")
+        }
     }
 
     /// Everything that decides the kernel, hashed, without touching the tree.
@@ -222,7 +233,7 @@ public struct KernelBuilder: Sendable {
             request.base.description, try baseHash() ?? "", try fragmentHashes().map { $0.sha256 }.joined(separator: ","),
             try await compilerVersion(), request.architecture,
         ]
-        return SHA256.hex(of: parts.joined(separator: "\n"))
+        return ContentHasher.hex(of: parts.joined(separator: "\n"))
     }
 
     func compilerVersion() async throws(KernelBuildError) -> String {
@@ -239,7 +250,7 @@ public struct KernelBuilder: Sendable {
         let sourceKey = source.kind == .tarball ? source.identity : URL(fileURLWithPath: source.origin).standardizedFileURL.path
         let parts = [sourceKey, request.inPlace ? "in-place" : "copy", request.base.description, request.fragments.joined(separator: ","),
                      request.architecture]
-        let directory = request.kernelCache + "/build/" + String(SHA256.hex(of: parts.joined(separator: "\n")).prefix(24))
+        let directory = request.kernelCache + "/build/" + String(ContentHasher.hex(of: parts.joined(separator: "\n")).prefix(24))
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -278,7 +289,7 @@ public struct KernelBuilder: Sendable {
 
     private func manifestPatches(_ state: PatchedTree.State) throws(KernelBuildError) -> [KernelManifest.Patch] {
         try patches().map { patch in
-            KernelManifest.Patch(path: patch.path, sha256: SHA256.hex(ofFileAt: patch.path) ?? "",
+            KernelManifest.Patch(path: patch.path, sha256: (try? ContentHasher.hex(ofFileAt: patch.path)) ?? "",
                                  state: state.alreadyApplied.contains(patch.path) ? "already-applied" : "applied")
         }
     }

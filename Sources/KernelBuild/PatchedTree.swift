@@ -23,7 +23,7 @@ struct PatchedTree {
 
     /// The digest of a patch list: each patch's content and -p level, in order.
     static func digest(_ patches: [PatchApplier.Patch]) -> String {
-        SHA256.hex(of: patches.map { "\($0.strip)\t" + (SHA256.hex(ofFileAt: $0.path) ?? "unreadable:\($0.path)") }.joined(separator: "\n"))
+        ContentHasher.hex(of: patches.map { "\($0.strip)\t" + ((try? ContentHasher.hex(ofFileAt: $0.path)) ?? "unreadable:\($0.path)") }.joined(separator: "\n"))
     }
 
     /// Brings `<buildDirectory>/tree` to `source` with `patches` applied. A patch that does not apply throws and

@@ -47,14 +47,14 @@ struct SourceTree: Sendable {
     /// tarball, the SHA-256 recorded at extraction. Nil when it is not known yet.
     static func knownIdentity(_ origin: String, kernelCache: String) -> String? {
         guard let fileIdentity = try? fileIdentity(origin) else { return nil }
-        let directory = kernelCache + "/source/" + String(SHA256.hex(of: fileIdentity).prefix(24))
+        let directory = kernelCache + "/source/" + String(ContentHasher.hex(of: fileIdentity).prefix(24))
         return try? String(contentsOfFile: directory + "/sha256", encoding: .utf8)
     }
 
     private static func extract(tarball: String, kernelCache: String, control: BuildControl, say: @Sendable (String) -> Void)
         async throws(KernelBuildError) -> SourceTree
     {
-        let directory = kernelCache + "/source/" + String(SHA256.hex(of: try fileIdentity(tarball)).prefix(24))
+        let directory = kernelCache + "/source/" + String(ContentHasher.hex(of: try fileIdentity(tarball)).prefix(24))
         func extracted() -> SourceTree? {
             guard let sha = try? String(contentsOfFile: directory + "/sha256", encoding: .utf8),
                   FileManager.default.fileExists(atPath: directory + "/tree/Makefile") else { return nil }
@@ -85,7 +85,12 @@ struct SourceTree: Sendable {
         guard FileManager.default.fileExists(atPath: staging + "/tree/Makefile"), FileManager.default.fileExists(atPath: staging + "/tree/Kconfig") else {
             throw .badConfigInput(path: tarball, reason: "not a kernel source tarball (no Makefile and Kconfig under its top directory)")
         }
-        guard let sha = SHA256.hex(ofFileAt: tarball) else { throw .io(what: "cannot read", path: tarball, reason: "read error") }
+        let sha: String
+        do {
+            sha = try ContentHasher.hex(ofFileAt: tarball)
+        } catch {
+            throw .io(what: "cannot read", path: tarball, reason: error.reason)
+        }
         do {
             try sha.write(toFile: staging + "/sha256", atomically: true, encoding: .utf8)
             try? FileManager.default.removeItem(atPath: directory)
@@ -102,6 +107,6 @@ struct SourceTree: Sendable {
             executable: "find", arguments: [".", "-path", "./.git", "-prune", "-o", "-type", "f", "-printf", "%P\\t%s\\t%T@\\n"],
             directory: directory
         ).check(control: control, step: "scanning \(directory)")
-        return SHA256.hex(of: listing.split(separator: "\n").sorted().joined(separator: "\n"))
+        return ContentHasher.hex(of: listing.split(separator: "\n").sorted().joined(separator: "\n"))
     }
 }

@@ -130,6 +130,18 @@ import Testing
         #expect(try key(workspace.request(wanted: ["overlay"])) == key(workspace.request(wanted: ["overlay"])))
     }
 
+    /// The key of the fixed workspace, pinned: a change of hashing or of the key's recipe would otherwise pass
+    /// unnoticed and leave every cached initramfs unused (a recipe change must bump `formatVersion`).
+    @Test(arguments: [
+        (InitramfsCompression.none, "764fb90f79cd4d507ee74597558f2c065c0fe1f6024dbafe808fc5ceeb2c3c6f"),
+        (.zstd, "67f70079b18cd6f75401af8549ebfeb8900a688792df1214f76da0d4db42ac91"),
+    ])
+    func theKeyOfAFixedRequestIsPinned(_ compression: InitramfsCompression, key: String) throws {
+        let workspace = try Workspace()
+        let layout = try InitramfsLayout(workspace.request(compression))
+        #expect(layout.key == key)
+    }
+
     @Test func lz4IsRefusedWithTheReasonAndWritesNothing() throws {
         let workspace = try Workspace()
         #expect {

@@ -36,6 +36,14 @@ import Testing
     func modified(_ path: String) throws -> Date { try FileManager.default.attributesOfItem(atPath: root + "/" + path)[.modificationDate] as! Date }
     func inode(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: root + "/" + path)[.systemFileNumber] as! NSNumber).intValue }
 
+    /// The patch list's digest is part of every kernel's cache key: pinned, so that a change of hashing shows.
+    @Test func theDigestOfAPatchListIsPinned() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let patches = [try patch("one.patch", file: "drivers/a.c", from: "return 1;", to: "return 3;"),
+                       try patch("two.patch", file: "drivers/b.c", from: "return 2;", to: "return 4;")]
+        #expect(PatchedTree.digest(patches) == "d603454f264bc20f45039c5e7cbbf1183439f10b4aca85b7bb7d20d404c3beca")
+    }
+
     @Test func theCopyIsPatchedAndTheSourceStaysPristine() async throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let first = try patch("1.patch", file: "drivers/a.c", from: "return 1;", to: "return 10;")
