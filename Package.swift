@@ -54,7 +54,7 @@ let package = Package(
             name: "HostProcess",
             dependencies: [.product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system")]
         ),
-        // Kernel source trees and patch series (quilt `series`, git format-patch mails), applied all or nothing.
+        // Kernel source trees and patch series (quilt `series`, git format-patch files, mbox, git range), applied all or nothing.
         .target(name: "KernelSource", dependencies: ["HostProcess"]),
         // Pure console parser: host-timestamped console lines → events → phases.
         .target(name: "BootTimeline"),
