@@ -74,11 +74,12 @@ public struct PatchSet: Equatable, Sendable {
         for mail in mails {
             let (headers, bodyStart) = MailHeaders.parse(mail.message)
             let subject = PatchSubject(parsing: headers["Subject"] ?? "")
+            guard !subject.isReply else { continue }
             if subject.number == 0 {
                 cover = cover ?? subject
                 continue
             }
-            guard !subject.isReply, Self.hasDiff(mail.message[bodyStart...]) else { continue }
+            guard Self.hasDiff(mail.message[bodyStart...]) else { continue }
             if let number = subject.number {
                 numbered.append((number, subject, mail, headers["From"]))
             } else {

@@ -7,8 +7,9 @@ extension PatchSet {
         try self.init(mbox: try PatchFiles.read(path), source: path)
     }
 
-    /// Reads a directory of `git format-patch` files: `NNNN-name.patch` in name order, the cover letter
-    /// (`0000-cover-letter.patch`, or any patch numbered 0/m) left out. Other files are ignored.
+    /// Reads a directory of `git format-patch` files: `NNNN-name.patch` (`vN-NNNN-name.patch` for a version after
+    /// the first) in name order, the cover letter (`0000-cover-letter.patch`, or any patch numbered 0/m) left out.
+    /// Other files are ignored.
     public init(formatPatchDirectory directory: String) throws(PatchSetError) {
         let names: [String]
         do {
@@ -19,7 +20,7 @@ extension PatchSet {
         let patchFiles = names.filter(Self.isFormatPatchName).sorted()
         guard !patchFiles.isEmpty else { throw .noPatchFiles(directory: directory) }
         var mails: [MailPatch] = []
-        for name in patchFiles where !name.hasPrefix("0000-") {
+        for name in patchFiles where Self.formatPatchNumber(name) != 0 {
             let path = directory + "/" + name
             let bytes = try PatchFiles.read(path)
             mails.append(MailPatch(message: bytes, commit: Mailbox.messages(in: bytes).first?.commit, file: path))
@@ -27,10 +28,20 @@ extension PatchSet {
         try self.init(mails: mails, source: directory)
     }
 
-    /// `0001-md-fix-the-resync-check.patch`: four or more digits, a dash, `.patch`.
-    static func isFormatPatchName(_ name: String) -> Bool {
-        let digits = name.prefix { $0.isASCII && $0.isNumber }
-        return digits.count >= 4 && name.dropFirst(digits.count).hasPrefix("-") && name.hasSuffix(".patch")
+    /// `0001-md-fix-the-resync-check.patch`, `v2-0001-md-fix-the-resync-check.patch`.
+    static func isFormatPatchName(_ name: String) -> Bool { formatPatchNumber(name) != nil }
+
+    /// NNNN of `[vN-]NNNN-name.patch` (four or more digits), or nil for another name.
+    static func formatPatchNumber(_ name: String) -> Int? {
+        guard name.hasSuffix(".patch") else { return nil }
+        var rest = Substring(name)
+        if rest.first == "v", let dash = rest.firstIndex(of: "-"), rest[rest.index(after: rest.startIndex)..<dash].allSatisfy(\.isASCIIDigit),
+           dash > rest.index(after: rest.startIndex) {
+            rest = rest[rest.index(after: dash)...]
+        }
+        let digits = rest.prefix(while: \.isASCIIDigit)
+        guard digits.count >= 4, rest.dropFirst(digits.count).hasPrefix("-") else { return nil }
+        return Int(digits)
     }
 
     /// The commits `range` (`BASE..HEAD`) holds in the git tree at `tree`, one patch per commit, oldest first,
@@ -99,6 +110,10 @@ extension PatchSet {
             throw .gitFailed(command: "\(git) -C \(tree) " + arguments.joined(separator: " "), status: -1, output: error.reason)
         }
     }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 /// Whole files as bytes, with errors that name them.

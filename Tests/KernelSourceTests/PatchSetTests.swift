@@ -115,7 +115,9 @@ struct SeriesRepositoryError: Error { var arguments: [String]; var output: Strin
         let lone = [UInt8](try await repository.git("format-patch", "--stdout", "main~1..main"))
         #expect(String(decoding: lone, as: UTF8.self).contains("Subject: [PATCH] =?UTF-8?q?docs:"))
         let reply = String(decoding: lone, as: UTF8.self).replacingOccurrences(of: "Subject: [PATCH] ", with: "Subject: Re: [PATCH] ")
-        let series = try PatchSet(mbox: lone + Array(reply.utf8), source: "s")
+        let coverReply = Array("From x@y Thu Jan  1 00:00:00 1998\nSubject: Re: [PATCH 0/1] a cover\n\nthanks\n".utf8)
+        let series = try PatchSet(mbox: coverReply + lone + Array(reply.utf8), source: "s")
+        #expect(series.coverLetter == nil)
         #expect(series.patches.map(\.subject) == [SeriesRepository.utf8Subject])
         #expect(series.patches.map(\.index) == [1])
     }
@@ -129,6 +131,16 @@ struct SeriesRepositoryError: Error { var arguments: [String]; var output: Strin
         #expect(series.patches.map(\.subject) == Self.subjects)
         #expect(series.patches.map(\.file).allSatisfy { $0?.hasPrefix(directory + "/000") == true })
         #expect(series.coverLetter == nil)  // skipped by its name, 0000-cover-letter.patch
+
+        // A later version's files are named v2-0001-...patch.
+        let v2 = repository.root.appendingPathComponent("v2").path
+        try await repository.git("format-patch", "--cover-letter", "-q", "-v2", "-o", v2, "base..main")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: v2).contains("v2-0000-cover-letter.patch"))
+        let second = try PatchSet(formatPatchDirectory: v2)
+        #expect(second.patches.map(\.subject) == Self.subjects)
+        #expect(second.version == 2)
+        #expect(PatchSet.formatPatchNumber("v12-0003-x.patch") == 3 && PatchSet.formatPatchNumber("v-0003-x.patch") == nil)
+        #expect(PatchSet.formatPatchNumber("003-x.patch") == nil && PatchSet.formatPatchNumber("0003-x.diff") == nil)
 
         let empty = repository.root.appendingPathComponent("empty").path
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
