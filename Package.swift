@@ -130,6 +130,7 @@ if Context.environment["KSAND_FUZZ"] == "1" {
         ("dotconfig", ["KernelConfig"]),
         ("frames", ["SandboxProtocol"]),
         ("kconfig", ["KernelConfig"]),
+        ("mbox", ["KernelSource"]),
         ("qmp", ["Sandbox"]),
         ("series", ["KernelSource"]),
         ("toml", ["ProjectFile"]),
