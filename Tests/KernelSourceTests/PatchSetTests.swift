@@ -147,6 +147,18 @@ struct SeriesRepositoryError: Error { var arguments: [String]; var output: Strin
         #expect(throws: PatchSetError.noPatchFiles(directory: empty)) { try PatchSet(formatPatchDirectory: empty) }
     }
 
+    @Test func readsTheShippedQuiltSeries() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let seriesFile = root.appendingPathComponent("patches/series").path
+        let series = try PatchSet(quiltSeries: seriesFile)
+        let entries = try PatchSeries(parsing: try String(contentsOfFile: seriesFile, encoding: .utf8), source: seriesFile).entries
+        #expect(series.patches.map(\.index) == Array(1...entries.count))
+        #expect(series.patches.allSatisfy { !$0.subject.isEmpty && !$0.subject.hasPrefix("[") && $0.file != nil })
+        #expect(throws: PatchSetError.unreadable(path: "/nonexistent/series", reason: "no such file")) {
+            try PatchSet(quiltSeries: "/nonexistent/series")
+        }
+    }
+
     @Test func readsARangeOfCommitsOldestFirst() async throws {
         let repository = try await SeriesRepository.make()
         let series = try await PatchSet(gitTree: repository.path, range: "base..main")
