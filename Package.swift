@@ -54,8 +54,10 @@ let package = Package(
             name: "HostProcess",
             dependencies: [.product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system")]
         ),
-        // Kernel source trees and patch series (quilt `series`, git format-patch mails), applied all or nothing.
+        // Kernel source trees and patch series (quilt `series`, git format-patch files, mbox, git range), applied all or nothing.
         .target(name: "KernelSource", dependencies: ["HostProcess"]),
+        // Pure statistics for "did this patch make it slower": the Mann–Whitney U test, effect sizes, the verdict.
+        .target(name: "Regression"),
         // Pure console parser: host-timestamped console lines → events → phases.
         .target(name: "BootTimeline"),
         // .config and fragments: parse, merge like merge_config.sh, verify, and explain unmet Kconfig dependencies.
@@ -105,6 +107,7 @@ let package = Package(
         .testTarget(name: "BootTimelineTests", dependencies: ["BootTimeline"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner", "LinuxSourceTree"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
+        .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         .testTarget(
@@ -127,6 +130,7 @@ if Context.environment["KSAND_FUZZ"] == "1" {
         ("dotconfig", ["KernelConfig"]),
         ("frames", ["SandboxProtocol"]),
         ("kconfig", ["KernelConfig"]),
+        ("mbox", ["KernelSource"]),
         ("qmp", ["Sandbox"]),
         ("series", ["KernelSource"]),
         ("toml", ["ProjectFile"]),
