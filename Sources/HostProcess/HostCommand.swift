@@ -129,10 +129,13 @@ public struct HostCommand: Sendable {
         do {
             for try await chunk in sequence {
                 chunk.withUnsafeBytes { pending += $0 }
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    handle(Substring(String(decoding: pending[..<newline], as: UTF8.self)))
-                    pending.removeSubrange(...newline)
+                // The lines of a chunk are handed over first and dropped together: a build prints thousands.
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: 0x0A) {
+                    handle(Substring(String(decoding: pending[start..<newline], as: UTF8.self)))
+                    start = newline + 1
                 }
+                pending.removeSubrange(..<start)
             }
         } catch {}
         if !pending.isEmpty { handle(Substring(String(decoding: pending, as: UTF8.self))) }
