@@ -40,8 +40,13 @@ public struct ConsoleLine: Equatable, Sendable {
     /// A timestamp is what the kernel prints (`%5lu.%06lu`): digits, a dot, digits; at most 11 digits of seconds
     /// (a 64-bit count of nanoseconds). Anything else a guest writes in brackets, `[1e300]` or `[nan.]`, is text.
     static func splitPrintkTimestamp(_ line: String) -> (Double, String)? {
-        let utf8 = Array(line.utf8)
-        guard let open = utf8.firstIndex(of: UInt8(ascii: "[")), open <= 2,
+        var line = line
+        return line.withUTF8 { utf8 in splitPrintkTimestamp(utf8) }
+    }
+
+    /// The same on the line's UTF-8 bytes, read in place: this runs for every console line.
+    private static func splitPrintkTimestamp(_ utf8: UnsafeBufferPointer<UInt8>) -> (Double, String)? {
+        guard let open = utf8.prefix(3).firstIndex(of: UInt8(ascii: "[")),
               let close = utf8[open...].firstIndex(of: UInt8(ascii: "]")), close - open <= 20 else { return nil }
         var inner = utf8[(open + 1)..<close].drop { $0 == UInt8(ascii: " ") }
         while inner.last == UInt8(ascii: " ") { inner = inner.dropLast() }

@@ -4,4 +4,7 @@ public enum DurationLimit {
     /// A week. ksand waits and reports in whole milliseconds, so a duration must fit: `inf` and `1e300` do not, and
     /// no run needs more.
     public static let longestSeconds: Double = 7 * 24 * 3600
+
+    /// Whether `seconds` is a duration ksand accepts: more than 0 and at most ``longestSeconds`` (never NaN).
+    public static func accepts(_ seconds: Double) -> Bool { seconds > 0 && seconds <= longestSeconds }
 }

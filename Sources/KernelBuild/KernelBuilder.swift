@@ -56,7 +56,8 @@ public struct KernelBuilder: Sendable {
             identity = SourceTree.knownIdentity(request.source, kernelCache: request.kernelCache)
         }
         guard let identity else { return nil }
-        return store.lookup(inputKey: try await inputKey(sourceIdentity: identity))
+        return store.lookup(inputKey: try inputKey(
+            sourceIdentity: identity, patchDigest: PatchedTree.digest(try patches()), compiler: try await compilerVersion()))
     }
 
     /// Builds the kernel, or returns the cached one for the same inputs.
@@ -67,7 +68,7 @@ public struct KernelBuilder: Sendable {
         let patchDigest = PatchedTree.digest(try patches())
         let configText = configured.finalConfig.rendered
         let key = ContentHasher.hex(of: [KernelManifest.currentFormat, configured.sourceTree.identity, patchDigest, configText, compiler, request.architecture].joined(separator: "\n"))
-        let inputKey = try await inputKey(sourceIdentity: configured.sourceTree.identity)
+        let inputKey = try inputKey(sourceIdentity: configured.sourceTree.identity, patchDigest: patchDigest, compiler: compiler)
         if let existing = store.artifact(key: key) {
             try store.record(inputKey: inputKey, artifactKey: key)
             return existing
@@ -227,11 +228,11 @@ public struct KernelBuilder: Sendable {
     }
 
     /// Everything that decides the kernel, hashed, without touching the tree.
-    func inputKey(sourceIdentity: String) async throws(KernelBuildError) -> String {
+    func inputKey(sourceIdentity: String, patchDigest: String, compiler: String) throws(KernelBuildError) -> String {
         let parts = [
-            KernelManifest.currentFormat, sourceIdentity, request.inPlace ? "in-place" : "copy", PatchedTree.digest(try patches()),
+            KernelManifest.currentFormat, sourceIdentity, request.inPlace ? "in-place" : "copy", patchDigest,
             request.base.description, try baseHash() ?? "", try fragmentHashes().map { $0.sha256 }.joined(separator: ","),
-            try await compilerVersion(), request.architecture,
+            compiler, request.architecture,
         ]
         return ContentHasher.hex(of: parts.joined(separator: "\n"))
     }

@@ -183,7 +183,10 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
     public func isBuiltIn(_ symbol: String) -> Bool { self[symbol] == .yes }
 
     /// Whether the symbol is built in or a module (`=y` or `=m`).
-    public func isEnabled(_ symbol: String) -> Bool { self[symbol] == .yes || self[symbol] == .module }
+    public func isEnabled(_ symbol: String) -> Bool {
+        let value = self[symbol]
+        return value == .yes || value == .module
+    }
 
     /// Removes every setting of `symbol`.
     public mutating func remove(_ symbol: String) {
@@ -221,8 +224,10 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
     private static let notSetSuffix = " is not set"
 
     private static func parseLine(_ row: String, at number: Int, origin: String) throws -> Line {
-        let edges = [row.unicodeScalars.first, row.unicodeScalars.last].compactMap { $0 }
-        let trimmed = edges.contains(where: CharacterSet.whitespaces.contains) ? row.trimmingCharacters(in: .whitespaces) : row
+        let scalars = row.unicodeScalars
+        let paddedAtAnEdge = scalars.first.map(CharacterSet.whitespaces.contains) == true
+            || scalars.last.map(CharacterSet.whitespaces.contains) == true
+        let trimmed = paddedAtAnEdge ? row.trimmingCharacters(in: .whitespaces) : row
         if trimmed.isEmpty { return .other(row) }
         if trimmed.hasPrefix("#") {
             if trimmed.hasPrefix("# CONFIG_"), trimmed.hasSuffix(notSetSuffix) {

@@ -112,10 +112,6 @@ extension PatchSet {
     }
 }
 
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
-}
-
 /// Whole files as bytes, with errors that name them.
 enum PatchFiles {
     static func read(_ path: String) throws(PatchSetError) -> [UInt8] {

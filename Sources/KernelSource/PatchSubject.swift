@@ -82,7 +82,8 @@ public struct PatchSubject: Equatable, Sendable, Codable {
 }
 
 extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+    /// 0 to 9 (not the other scripts' digits `isNumber` also takes): a patch number or a version.
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 extension Substring {

@@ -48,14 +48,11 @@ struct TableReader {
         return result
     }
 
-    /// The longest timeout or budget a file may give, in seconds (TOML's `inf` and `1e300` do not fit).
-    static let longestDuration = DurationLimit.longestSeconds
-
-    /// A number of seconds: positive, and at most ``longestDuration``.
+    /// A number of seconds: positive, and at most a week (``DurationLimit``; TOML's `inf` and `1e300` do not fit).
     func seconds(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> Double? {
         guard let value = table[key] else { return nil }
-        guard let result = value.double ?? value.int.map(Double.init), result > 0, result <= Self.longestDuration else {
-            throw mistyped(key, section: section, expected: "a positive number of seconds, at most \(Int(Self.longestDuration)) (a week)")
+        guard let result = value.double ?? value.int.map(Double.init), DurationLimit.accepts(result) else {
+            throw mistyped(key, section: section, expected: "a positive number of seconds, at most \(Int(DurationLimit.longestSeconds)) (a week)")
         }
         return result
     }
@@ -95,7 +92,7 @@ extension TableReader {
         guard let seconds = DurationText.seconds(text) else {
             throw ProjectFileError(path: path, message: "[\(section)] \(key) = \"\(text)\": expected a duration with a unit, such as \"2.5s\" or \"400ms\"")
         }
-        guard seconds <= Self.longestDuration else {
+        guard seconds <= DurationLimit.longestSeconds else {
             throw ProjectFileError(path: path, message: "[\(section)] \(key) = \"\(text)\": longer than a week, the longest duration ksand accepts")
         }
         return seconds

@@ -27,6 +27,8 @@ final class ConsoleRecorder: Sendable {
         var retention: ConsoleRetention
         var logWritten: UInt64 = 0
         var logDropped: UInt64 = 0
+        /// The last power-off, halt or restart line the kernel printed.
+        var kernelEndLine: String?
     }
     private let state: Mutex<State>
 
@@ -83,6 +85,9 @@ final class ConsoleRecorder: Sendable {
     /// The lines kept for the timeline and reports, and how many lines arrived in all.
     var snapshot: (lines: [ConsoleLine], received: Int) { state.withLock { ($0.retention.lines, $0.retention.received) } }
 
+    /// The last power-off, halt or restart line the kernel printed, as it was recognised on arrival.
+    var kernelEndLine: String? { state.withLock { $0.kernelEndLine } }
+
     private func appendPartial(_ bytes: Slice<UnsafeRawBufferPointer>, _ state: inout State) {
         let room = ConsoleRecorder.maxLogLineBytes - state.partial.count
         if bytes.count <= room {
@@ -97,6 +102,7 @@ final class ConsoleRecorder: Sendable {
     private func emitLine(at seconds: Double, _ state: inout State) -> BootEvent? {
         let line = ConsoleLine(raw: state.partial, hostSeconds: seconds)
         let event = state.retention.append(line)
+        if event == .powerOff { state.kernelEndLine = line.text }
         if timestampLog {
             var record = Array(String(format: "%10.6f ", seconds).utf8) + state.partial
             if state.partialOverflow > 0 { record += Array(" [… \(state.partialOverflow) more bytes of this line]".utf8) }

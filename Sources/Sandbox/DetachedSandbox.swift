@@ -91,7 +91,10 @@ public struct DetachedSandbox: Sendable {
         try DetachedSandbox.writeAtomically(data, to: resultPath)
     }
 
-    public var state: State {
+    public var state: State { state(record: record) }
+
+    /// The state, given the record as the caller read it (once, for the state and what it shows).
+    public func state(record: Record?) -> State {
         // The result comes first: a supervisor that wrote it is about to exit.
         if let status = result?.exitStatus { return .exited(status: status) }
         guard let record else {
@@ -125,7 +128,7 @@ public struct DetachedSandbox: Sendable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             func seconds(_ key: CodingKeys) throws -> Double {
                 let value = try container.decode(Double.self, forKey: key)
-                guard value > 0 && value <= DurationLimit.longestSeconds else {
+                guard DurationLimit.accepts(value) else {
                     throw DecodingError.dataCorruptedError(
                         forKey: key, in: container,
                         debugDescription: "\(value) is not a time of more than 0 and at most \(DurationLimit.longestSeconds) seconds")

@@ -152,7 +152,7 @@ final class RunInProgress: Sendable {
             consoleEmpty: received == 0, qemuTermination: "\(execution.terminationStatus)", qemuStderr: qemuStderr,
             sawHello: relayOutcome?.sawHello == true,
             initStarted: lines.contains { $0.text.hasPrefix(GuestMarker.initStart.line()) },
-            kernelEndLine: lines.last { BootEvent.recognise($0.text) == .powerOff }?.text,
+            kernelEndLine: recorder.kernelEndLine,
             timeoutSeconds: sandbox.spec.timeout ?? 0)
         if case .exited(let code) = execution.terminationStatus { ending.qemuExitCode = code }
         let outcome = try ending.outcome()

@@ -53,9 +53,6 @@ public struct SandboxPreparer: Sendable {
         return sandbox
     }
 
-    /// The longest timeout, stall window, stop wait or grace a spec may ask for.
-    static let longestWaitSeconds = DurationLimit.longestSeconds
-
     /// The checks of a spec that need no kernel: options in range, sandbox paths absolute, --rw directories present.
     func check(_ spec: SandboxSpec) throws(SandboxError) {
         guard !spec.command.isEmpty else { throw .invalidOption("no command given: ksand run [options] -- COMMAND [ARGS...]") }
@@ -66,12 +63,12 @@ public struct SandboxPreparer: Sendable {
             ("--timeout", spec.timeout), ("--stall", spec.stallWindowSeconds), ("--max-wait", spec.maxStopWaitSeconds),
         ]
         for (option, value) in seconds {
-            if let value, !(value > 0 && value <= SandboxPreparer.longestWaitSeconds) {
-                throw .invalidOption("\(option) \(value): must be a positive number of seconds, at most \(Int(SandboxPreparer.longestWaitSeconds)) (a week)")
+            if let value, !DurationLimit.accepts(value) {
+                throw .invalidOption("\(option) \(value): must be a positive number of seconds, at most \(Int(DurationLimit.longestSeconds)) (a week)")
             }
         }
-        if !(spec.terminateGraceSeconds >= 0 && spec.terminateGraceSeconds <= SandboxPreparer.longestWaitSeconds) {
-            throw .invalidOption("--grace \(spec.terminateGraceSeconds): must be 0 to \(Int(SandboxPreparer.longestWaitSeconds)) seconds")
+        if !(spec.terminateGraceSeconds == 0 || DurationLimit.accepts(spec.terminateGraceSeconds)) {
+            throw .invalidOption("--grace \(spec.terminateGraceSeconds): must be 0 to \(Int(DurationLimit.longestSeconds)) seconds")
         }
         for path in spec.readWrite + spec.overlays + spec.tmpfs {
             guard path.hasPrefix("/") else { throw .invalidOption("\(path): sandbox paths must be absolute") }

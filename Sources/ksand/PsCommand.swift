@@ -31,12 +31,13 @@ struct PsCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         for sandbox in sandboxes {
-            let state = sandbox.state
+            let record = sandbox.record
+            let state = sandbox.state(record: record)
             if state == .stale {
                 if registry.remove(sandbox) { report("removed the stale entry \(sandbox.name) (nothing of it runs and it left no result)") }
                 continue
             }
-            rows.append((sandbox, state, sandbox.record))
+            rows.append((sandbox, state, record))
         }
         if json {
             let data = try JSONDocument.prettyPrinted(rows.map { DetachedSandbox.Listing($0.sandbox, state: $0.state, record: $0.record) })

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BootTimeline
 import Foundation
 import Sandbox
 
@@ -38,9 +39,8 @@ struct StopCommand: AsyncParsableCommand {
         let targets = (names.isEmpty ? 0 : 1) + (all ? 1 : 0) + (pid == nil ? 0 : 1)
         if targets != 1 { throw ValidationError("name what to stop: sandbox names, --all, or --pid PID (one of them)") }
         if let pid, pid <= 1 { throw ValidationError("--pid \(pid): not a process ksand may stop") }
-        let week = 7.0 * 24 * 3600
-        if !(stall > 0 && stall <= week) || !(maxWait > 0 && maxWait <= week) {
-            throw ValidationError("--stall and --max-wait must be positive numbers of seconds, at most \(Int(week)) (a week)")
+        if !DurationLimit.accepts(stall) || !DurationLimit.accepts(maxWait) {
+            throw ValidationError("--stall and --max-wait must be positive numbers of seconds, at most \(Int(DurationLimit.longestSeconds)) (a week)")
         }
         if maxWait < stall { throw ValidationError("--max-wait \(maxWait) is shorter than --stall \(stall)") }
         let refused = names.filter { !SandboxRegistry.isValidName($0) }
