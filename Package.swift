@@ -110,6 +110,7 @@ let package = Package(
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner", "LinuxSourceTree"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
+        .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         .testTarget(
@@ -117,7 +118,7 @@ let package = Package(
             dependencies: [
                 "Sandbox", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"),
             ],
-            exclude: ["HostileInit"]
+            exclude: ["HostileInit", "Fixtures"]
         ),
     ]
 )

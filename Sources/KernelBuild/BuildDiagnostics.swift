@@ -58,7 +58,7 @@ public struct BuildDiagnostic: Equatable, Hashable, Sendable, Codable {
             var message = line[range.upperBound...]
             var option: String?
             if message.hasSuffix("]"), let open = message.range(of: " [-W", options: .backwards) {
-                option = String(message[message.index(after: open.lowerBound)..<message.index(before: message.endIndex)])
+                option = String(message[message.index(open.lowerBound, offsetBy: 2)..<message.index(before: message.endIndex)])
                 message = message[..<open.lowerBound]
             }
             var file = String(location[0])

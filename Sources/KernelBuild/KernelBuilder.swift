@@ -115,12 +115,14 @@ public struct KernelBuilder: Sendable {
             try store.writeDiagnostics(diagnostics, into: existing.directory)
             try store.record(inputKey: inputKey, artifactKey: key)
             existing.wasCached = false
+            existing.madeSeconds = buildSeconds
             return existing
         }
         var files = ["bzImage": image, "config": configured.configPath]
         if FileManager.default.fileExists(atPath: output + "/System.map") { files["System.map"] = output + "/System.map" }
-        let artifact = try store.store(files: files, manifest: manifest, diagnostics: diagnostics)
+        var artifact = try store.store(files: files, manifest: manifest, diagnostics: diagnostics)
         try store.record(inputKey: inputKey, artifactKey: key)
+        if !artifact.wasCached { artifact.madeSeconds = buildSeconds }
         return artifact
     }
 

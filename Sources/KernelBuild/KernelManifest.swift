@@ -78,6 +78,8 @@ public struct KernelArtifact: Sendable {
     public var manifest: KernelManifest
     /// True when it was in the cache already and nothing was built.
     public var wasCached: Bool
+    /// How long make ran for it in this build, when it ran (the manifest keeps the first build's time).
+    public var madeSeconds: Double?
 
     public var bzImage: String { directory + "/bzImage" }
     public var config: String { directory + "/config" }

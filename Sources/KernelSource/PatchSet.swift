@@ -135,7 +135,7 @@ public struct PatchSet: Equatable, Sendable {
     /// its own is given as that file; the others are written to `directory` first, as `NNNN.patch`.
     public func applierPatches(_ count: Int? = nil, writingTo directory: String) throws(PatchSetError) -> [PatchApplier.Patch] {
         try patches.prefix(count ?? patches.count).map { (patch) throws(PatchSetError) -> PatchApplier.Patch in
-            let label = "\(source) patch \(patch.label(of: patches.count))"
+            let label = "\(patch.label(of: patches.count)) of \(source)"
             if let file = patch.file { return PatchApplier.Patch(path: file, strip: patch.strip, label: label) }
             let path = directory + "/" + String("000\(patch.index)".suffix(max(4, String(patch.index).count))) + ".patch"
             try PatchFiles.write(patch.message, to: path)

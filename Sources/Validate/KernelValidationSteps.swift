@@ -19,14 +19,16 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
     let progress: (@Sendable (BuildProgress) -> Void)?
     private let runner = Mutex<SuiteRunner?>(nil)
     private let interrupted = Atomic<Bool>(false)
+    private let warnings = Warnings()
 
-    /// `scratch` is a directory of the caller's where the patches are written for `git apply`.
-    public init(request: KernelBuildRequest, series: PatchSet, plan: TestPlan, scratch: String,
+    /// `scratch` is a directory of the caller's where the patches are written for `git apply`. With
+    /// `comparingWarnings`, every build compiles what the whole series touches, so each prefix's log has those
+    /// files' warnings whichever prefix the build directory held before (a cached kernel built without them is
+    /// built again, incrementally); without, a cached kernel is taken as it is.
+    public init(request: KernelBuildRequest, series: PatchSet, plan: TestPlan, scratch: String, comparingWarnings: Bool = true,
                 say: @escaping @Sendable (String) -> Void = { _ in }, progress: (@Sendable (BuildProgress) -> Void)? = nil) {
         var request = request
-        // Every build compiles what the whole series touches, so each prefix's log has those files' warnings,
-        // whichever prefix the build directory held before.
-        request.recompile = Array(Set(series.patches.flatMap(\.touchedFiles))).sorted()
+        request.recompile = comparingWarnings ? Array(Set(series.patches.flatMap(\.touchedFiles))).sorted() : []
         self.request = request
         self.series = series
         self.plan = plan
@@ -52,7 +54,7 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
             let artifact = try await builder.build()
             return .built(BuiltPrefix(
                 bzImage: artifact.bzImage, artifactKey: artifact.manifest.key, cached: artifact.wasCached,
-                buildSeconds: artifact.wasCached ? nil : artifact.manifest.timings.buildSeconds,
+                buildSeconds: artifact.madeSeconds,
                 diagnostics: artifact.diagnostics()?.diagnostics ?? [], kernelRelease: artifact.manifest.kernelRelease))
         } catch {
             switch error {
@@ -75,11 +77,18 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
         runner.withLock { $0 = suiteRunner }
         defer { runner.withLock { $0 = nil } }
         if wasInterrupted { suiteRunner.interrupt() }
-        let report = await suiteRunner.run { [say] event in
-            if case .warning(let text) = event { say("warning: " + text) }
+        let report = await suiteRunner.run { [say, warnings] event in
+            // The accelerator's warning comes once per boot of a new kernel; once is enough.
+            if case .warning(let text) = event, warnings.first(text) { say("warning: " + text) }
         }
         if suiteRunner.wasInterrupted { throw KernelBuildError.interrupted(step: "booting \(kernel.bzImage)") }
         return PrefixMeasurement(accelerator: report.results.first?.accelerator ?? "", tests: report.results.map(Self.measurement))
+    }
+
+    /// The warnings said so far, so that each is said once.
+    final class Warnings: Sendable {
+        private let said = Mutex<Set<String>>([])
+        func first(_ text: String) -> Bool { said.withLock { $0.insert(text).inserted } }
     }
 
     /// A test's runs as the validator compares them.

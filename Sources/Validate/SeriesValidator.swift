@@ -265,8 +265,9 @@ public actor SeriesValidator {
             while true {
                 let candidate = try await measured(index, runs: runs)
                 let parent = try await measured(reference, runs: runs)
+                // Warnings are compared only when sought: otherwise the builds were not made to print them all.
                 judgement = PatchJudgement.judge(candidate: (kernel, candidate), reference: (referenceKernel, parent),
-                                                 touched: touched, thresholds: options.thresholds)
+                                                 touched: options.seeking.contains(.newWarnings) ? touched : [], thresholds: options.thresholds)
                 let wanted = judgement.undecided.compactMap(\.suggestedRuns).max().map { min($0, options.maxRuns) } ?? runs
                 guard wanted > runs, !judgement.undecided.isEmpty else { break }
                 say("patch \(label(patch)): \(judgement.undecided[0].test) \(judgement.undecided[0].phase.rawValue) undecided; "

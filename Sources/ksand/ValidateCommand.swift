@@ -97,7 +97,8 @@ struct ValidateCommand: AsyncParsableCommand {
             let plan = try testPlan(project: projectFile)
             if plan.items.isEmpty { throw ValidationError("no tests to run" + (filter.map { ": none matches --filter \($0)" } ?? "")) }
             let printer = ProgressPrinter()
-            steps = KernelValidationSteps(request: request, series: patchSet, plan: plan, scratch: scratch, say: { report($0) },
+            steps = KernelValidationSteps(request: request, series: patchSet, plan: plan, scratch: scratch,
+                                          comparingWarnings: seeking.isEmpty || seeking.contains(.newWarnings), say: { report($0) },
                                           progress: { printer.show($0) })
         } catch let error as ValidationError {
             report("error: \(error.message)")

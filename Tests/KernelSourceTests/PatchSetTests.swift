@@ -193,3 +193,43 @@ struct SeriesRepositoryError: Error { var arguments: [String]; var output: Strin
         #expect(directory == notGit)
     }
 }
+
+@Suite struct TouchedFilesTests {
+    func patch(_ text: String, strip: Int = 1) -> PatchSet.Patch {
+        PatchSet.Patch(index: 1, subject: "s", message: Array(text.utf8), strip: strip)
+    }
+
+    @Test func namesEveryFileTheDiffChanges() {
+        let text = """
+            From 1 Mon Sep 17 00:00:00 2001
+            Subject: [PATCH] two files, one renamed, one new
+            ---
+            diff --git a/drivers/md/md.c b/drivers/md/md.c
+            index 1..2 100644
+            --- a/drivers/md/md.c
+            +++ b/drivers/md/md.c
+            @@ -1,3 +1,3 @@
+             context
+            --- a removed line that reads like a header
+            +++ an added line that reads like one
+             context
+            diff --git a/old.c b/new.c
+            similarity index 90%
+            rename from old.c
+            rename to new.c
+            diff --git a/init/new.c b/init/new.c
+            new file mode 100644
+            --- /dev/null
+            +++ b/init/new.c
+            @@ -0,0 +1 @@
+            +int x;
+            """
+        #expect(patch(text).touchedFiles == ["drivers/md/md.c", "old.c", "new.c", "init/new.c"])
+    }
+
+    @Test func aPlainDiffWithAnotherStripLevel() {
+        let text = "--- linux.orig/kernel/a.c\t2024-01-01\n+++ linux/kernel/a.c\t2024-01-02\n@@ -1 +1 @@\n-a\n+b\n"
+        #expect(patch(text).touchedFiles == ["kernel/a.c"])
+        #expect(patch(text, strip: 0).touchedFiles == ["linux.orig/kernel/a.c", "linux/kernel/a.c"])
+    }
+}
