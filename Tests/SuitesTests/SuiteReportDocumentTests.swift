@@ -14,8 +14,9 @@ import Testing
         let plan = TestPlan(suites: [suite], projectBudgets: ["tcg": Budget(boot: 3, shutdown: 0.3)], base: SandboxSpec(command: []))
         let gap = ConsoleGap(seconds: 1.0, startsAt: 1.6875, before: "ksand: power-off", after: "ACPI: PM: Preparing",
                              interjections: ["clocksource: Switched"])
-        func run(_ status: Int32?, _ problems: [String], _ phases: [Timeline.Phase: Double]) -> TestRun {
-            TestRun(outcome: .completed(.exited(status ?? 0)), status: status, stdout: "", stderr: "", timeline: Timeline(phases: phases),
+        func run(_ status: Int32?, _ problems: [String], _ phases: [Timeline.Phase: Double], stderr: String = "") -> TestRun {
+            TestRun(outcome: status.map { .completed(.exited($0)) } ?? .timedOut(seconds: 5), status: status, stdout: "", stderr: stderr,
+                    timeline: Timeline(phases: phases),
                     blame: Blame(boot: [ConsoleGap(seconds: 0.5, startsAt: 0.25, before: "a", after: "b")], shutdown: [gap]),
                     accelerator: "tcg", problems: problems, console: [])
         }
@@ -23,7 +24,7 @@ import Testing
         let fastPhases: [Timeline.Phase: Double] = [.vmm: 0.25, .kernel: 1.125, .`init`: 0.125, .command: 0.125, .shutdown: 0.125, .teardown: 0.0625, .total: 2.0]
         // One passes; one breaches its shutdown budget (blame) and times out once; one could not be set up.
         let fast = TestResult(item: plan.items[0], runs: [run(0, [], fastPhases)], seconds: 2.5)
-        let slow = TestResult(item: plan.items[1], runs: [run(0, [], slowPhases), run(nil, ["timed out"], [.vmm: 0.25])], seconds: 7.25)
+        let slow = TestResult(item: plan.items[1], runs: [run(0, [], slowPhases), run(nil, ["timed out"], [.vmm: 0.25], stderr: "<oops> & \u{1}\n")], seconds: 7.25)
         let setup = TestResult(item: plan.items[1], runs: [], setupError: "no kernel", seconds: 0)
         return SuiteReport(results: [fast, slow, setup], seconds: 10.5)
     }
