@@ -79,6 +79,7 @@ public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
         case .otherPlan(let shard, let planned, let other, let otherShard, let otherPlanned):
             "is shard \(shard) of a plan of \(planned) test\(planned == 1 ? "" : "s"), but \(other) is shard \(otherShard) of "
                 + "\(otherPlanned): merge the shards of one run (the same suites, --filter and N)"
+        case .duplicateShard(_, let other) where other == file: "is given twice: pass each shard's report once"
         case .duplicateShard(let shard, let other): "is shard \(shard), as \(other) is: pass each shard's report once"
         case .noPosition(let test): "does not say where test \(test) stands in the plan (no `position`): \(rerun)"
         case .notInShard(let test, let position, let shard, let planned):

@@ -114,6 +114,8 @@ import Testing
         let first = try Self.shard(1, of: 2, planned: 4)
         let twice = error { _ = try Document.merge([("a.json", first), ("b.json", try Self.shard(2, of: 2, planned: 4)), ("copy.json", first)]) }
         #expect(twice?.description == "copy.json is shard 1/2, as a.json is: pass each shard's report once")
+        #expect(error { _ = try Document.merge([("a.json", first), ("a.json", first)]) }?.description
+            == "a.json is given twice: pass each shard's report once")
 
         var repeated = first
         repeated.tests.append(repeated.tests[0])
