@@ -17,9 +17,10 @@ struct TestCommand: AsyncParsableCommand {
             every run must pass, and budgets are judged on the medians. Exit status 0 when everything passed, 1 on
             any failure or breach, 125 when the tests could not be run, 130 when interrupted.
 
-            With --shard K/N only part K of N of the plan runs (after --filter, in plan order: suite files sorted by
-            name, tests in file order; test i goes to shard (i mod N) + 1), so N jobs of a CI matrix share the
-            suites; a shard with no tests passes. `ksand report merge` merges the shards' --json reports.
+            With --shard K/N only part K of N of the plan runs (after --filter, in plan order: suite files as given,
+            a directory's sorted by name, tests in file order; test i goes to shard (i mod N) + 1), so N jobs of a
+            CI matrix share the suites; a shard with no tests passes. `ksand report merge` merges the shards' --json
+            reports.
             """
     )
 
