@@ -65,36 +65,40 @@ public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let rerun = "rerun that shard with this ksand, or --allow-missing to merge what there is"
+        let unchanged = "pass the file ksand wrote, unchanged"
+        let orAllow = "or --allow-missing to merge what there is"
         let message: String = switch problem {
         case .unreadable(let reason): "cannot be read (\(reason)): check the path"
-        case .notJSON(let reason): "is not JSON (\(reason)): pass the file that `ksand test --json` wrote"
-        case .notAReport: "is not a ksand report (it has no `kind`, nor the `tests`, `counts` and `passed` of a test report): "
-            + "pass the file that `ksand test --json` wrote"
-        case .unknownKind(let kind, let known): "is a `\(kind)` report, which cannot be merged (only \(known.map { "`\($0)`" }.joined(separator: ", ")) reports can)"
-        case .mixedKinds(let kind, let other, let otherKind): "is a `\(kind)` report but \(other) is a `\(otherKind)` report: merge reports of one kind"
-        case .malformed(let kind, let reason): "is not a readable `\(kind)` report (\(reason)): pass the file ksand wrote, unchanged"
+        case .notJSON(let reason): "is not JSON (\(reason)): pass the report that ksand wrote with --json"
+        case .notAReport:
+            "is not a ksand report (it has no `kind`, nor the `tests`, `counts` and `passed` of a test report): "
+                + "pass the report that ksand wrote with --json"
+        case .unknownKind(let kind, let known):
+            "is a `\(kind)` report, which cannot be merged (only \(known.map { "`\($0)`" }.joined(separator: ", ")) reports can)"
+        case .mixedKinds(let kind, let other, let otherKind):
+            "is a `\(kind)` report but \(other) is a `\(otherKind)` report: merge reports of one kind"
+        case .malformed(let kind, let reason): "is not a readable `\(kind)` report (\(reason)): \(unchanged)"
         case .notAShard: "is the report of a whole run (it has no `shard`): merge the reports of `ksand test --shard K/N --json`"
-        case .invalidShard(let error): "has a `shard` that is no shard (\(error.input): \(error.reason)): pass the file ksand wrote, unchanged"
+        case .invalidShard(let error): "has a `shard` that is no shard (\(error.input): \(error.reason)): \(unchanged)"
         case .otherPlan(let shard, let planned, let other, let otherShard, let otherPlanned):
             "is shard \(shard) of a plan of \(planned) test\(planned == 1 ? "" : "s"), but \(other) is shard \(otherShard) of "
                 + "\(otherPlanned): merge the shards of one run (the same suites, --filter and N)"
         case .duplicateShard(_, let other) where other == file: "is given twice: pass each shard's report once"
         case .duplicateShard(let shard, let other): "is shard \(shard), as \(other) is: pass each shard's report once"
-        case .noPosition(let test): "does not say where test \(test) stands in the plan (no `position`): \(rerun)"
+        case .noPosition(let test):
+            "does not say where test \(test) stands in the plan (no `position`): rerun that shard with this ksand"
         case .notInShard(let test, let position, let shard, let planned):
-            "holds test \(test) at position \(position), which is not one of shard \(shard)'s in a plan of \(planned): "
-                + "pass the file ksand wrote, unchanged"
+            "holds test \(test) at position \(position), which is not one of shard \(shard)'s in a plan of \(planned): \(unchanged)"
         case .duplicateTest(let test, let position, let other) where other == file:
-            "holds test \(test) (position \(position)) twice: pass the file ksand wrote, unchanged"
+            "holds test \(test) (position \(position)) twice: \(unchanged)"
         case .duplicateTest(let test, let position, let other):
             "holds test \(test) (position \(position)), as \(other) does: pass each shard's report once"
         case .incompleteShard(let shard, let missing, let total):
             "lacks \(missing.count) of the \(total) tests of shard \(shard) (position\(missing.count == 1 ? "" : "s") "
-                + "\(Self.list(missing))): the run was interrupted or cut short; \(rerun)"
+                + "\(Self.list(missing))): the run was interrupted or cut short; rerun that shard, \(orAllow)"
         case .missingShards(let shards, let tests):
             "shard\(shards.count == 1 ? "" : "s") \(Self.list(shards)) \(shards.count == 1 ? "is" : "are") missing "
-                + "(\(tests) test\(tests == 1 ? "" : "s") of the plan): pass every shard's report, or --allow-missing to merge what there is"
+                + "(\(tests) test\(tests == 1 ? "" : "s") of the plan): pass every shard's report, \(orAllow)"
         }
         return file.map { "\($0) \(message)" } ?? message
     }

@@ -43,10 +43,11 @@ extension SuiteReport.Document {
             guard let record = document.shard else { throw fail(.notAShard) }
             let shard: Shard
             do { shard = try Shard(index: record.index, count: record.count) } catch { throw fail(.invalidShard(error)) }
+            if record.planned < 0 { throw fail(.malformed(kind: ReportKind.test, reason: "at shard.planned: a negative number of tests")) }
             if let plan, plan.shard.count != shard.count || plan.planned != record.planned {
                 throw fail(.otherPlan(shard: shard, planned: record.planned, other: plan.file, otherShard: plan.shard, otherPlanned: plan.planned))
             }
-            plan = plan ?? (file, shard, max(0, record.planned))
+            plan = plan ?? (file, shard, record.planned)
             if let other = files[shard] { throw fail(.duplicateShard(shard, other: other)) }
             files[shard] = file
             for test in document.tests {

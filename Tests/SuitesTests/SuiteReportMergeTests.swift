@@ -96,7 +96,7 @@ import Testing
         let reports = [("a.json", try Self.shard(1, of: 2, planned: 7, leaving: [2, 6])), ("b.json", try Self.shard(2, of: 2, planned: 7))]
         let refused = error { _ = try Document.merge(reports) }
         #expect(refused?.description == "a.json lacks 2 of the 4 tests of shard 1/2 (positions 2 and 6): the run was interrupted or cut "
-            + "short; rerun that shard with this ksand, or --allow-missing to merge what there is")
+            + "short; rerun that shard, or --allow-missing to merge what there is")
         let merge = try Document.merge(reports, allowMissing: true)
         #expect(merge.missingTests == [2, 6] && merge.missingShards.isEmpty)
         #expect(merge.document.counts.total == 5)
@@ -145,7 +145,8 @@ import Testing
         #expect(error { _ = try Document.merge([("bad.json", bad)]) }?.description
             == "bad.json has a `shard` that is no shard (3/2: K must be between 1 and N (2)): pass the file ksand wrote, unchanged")
         bad.shard = Document.ShardRecord(index: 1, count: 1, planned: -1)
-        #expect(error { _ = try Document.merge([("bad.json", bad)]) }?.file == "bad.json")
+        #expect(error { _ = try Document.merge([("bad.json", bad)]) }?.description
+            == "bad.json is not a readable `test` report (at shard.planned: a negative number of tests): pass the file ksand wrote, unchanged")
     }
 
     // Reading: the kind of document first, then the document.
@@ -169,8 +170,8 @@ import Testing
         #expect(read("{\"passed\": true}")?.problem == .notAReport)
         #expect(read("{\"kind\": 7}")?.problem == .notAReport)
         #expect(read("{\"exitStatus\": 0, \"outcome\": \"completed\"}")?.description
-            == "r.json is not a ksand report (it has no `kind`, nor the `tests`, `counts` and `passed` of a test report): pass the file "
-            + "that `ksand test --json` wrote")
+            == "r.json is not a ksand report (it has no `kind`, nor the `tests`, `counts` and `passed` of a test report): pass the report "
+            + "that ksand wrote with --json")
         #expect(read("{\"kind\": \"validate\", \"patches\": []}")?.description
             == "r.json is a `validate` report, which cannot be merged (only `test` reports can)")
         #expect(read("{\"kind\": \"test\", \"passed\": true}")?.description
