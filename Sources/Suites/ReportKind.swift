@@ -4,11 +4,12 @@ import Sandbox
 /// The kind of a JSON report ksand wrote, told before the whole document is read, so that a command taking reports
 /// (`ksand report merge`) can hand each to the reader of its kind and refuse the others by name.
 ///
-/// A report says its kind in a top-level `kind` string: `test` for `ksand test --json`. A `ksand test` report
+/// A report says its kind in a top-level `kind` string: `ksand-test` for `ksand test --json`,
+/// `ksand-validate` for `ksand validate --json`. A `ksand test` report
 /// written before `kind` existed is told by its keys: `tests` (an array), `counts` (an object) and `passed`.
 public enum ReportKind {
     /// `ksand test --json`.
-    public static let test = "test"
+    public static let test = "ksand-test"
 
     /// The kind of the report in `data`; throws when it is not JSON, or a JSON value that is no ksand report.
     public static func of(_ data: Data) throws(ReportError.Problem) -> String {

@@ -17,14 +17,14 @@ extension SuiteReport {
                  shard: shard.map { Document.ShardRecord(index: $0.index, count: $0.count, planned: planned) })
     }
 
-    /// A `ksand test` run as its JSON report: `kind` (`test`), `passed`, `seconds`, `tests` and `counts`; `shard`
+    /// A `ksand test` run as its JSON report: `kind` (`ksand-test`), `passed`, `seconds`, `tests` and `counts`; `shard`
     /// only for one shard of a plan (`--shard K/N`).
     ///
     /// It holds everything the JUnit report is rendered from, so the report of a whole run and the merge of its
     /// shards' reports (`ksand report merge`) give the same JUnit. Documents written before `kind`, `shard`,
     /// `position`, `setupError` and `stderr` existed still decode (those are nil).
     public struct Document: Codable, Equatable, Sendable {
-        /// `test`; nil in documents written before it existed (see ``ReportKind``).
+        /// `ksand-test`; nil in documents written before it existed (see ``ReportKind``).
         public var kind: String?
         public var passed: Bool
         public var seconds: Double

@@ -1,7 +1,7 @@
 import Foundation
 
 extension SuiteReport.Document {
-    /// The `ksand test --json` report in `data` (from `file`, named in errors): a `test` report, or a document of no
+    /// The `ksand test --json` report in `data` (from `file`, named in errors): a `ksand-test` report, or a document of no
     /// kind that has a test report's keys.
     public static func read(_ data: Data, file: String) throws(ReportError) -> Self {
         let kind: String

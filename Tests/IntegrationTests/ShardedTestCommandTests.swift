@@ -48,7 +48,7 @@ extension SerializedIntegrationTests {
         #expect(tests.map { $0["position"] as? Int } == [0, 1, 2])
         #expect(tests.map { $0["passed"] as? Bool } == [true, false, true])
         #expect(merged["counts"] as? [String: Int] == ["total": 3, "failed": 1])
-        #expect(merged["passed"] as? Bool == false && merged["shard"] == nil && merged["kind"] as? String == "test")
+        #expect(merged["passed"] as? Bool == false && merged["shard"] == nil && merged["kind"] as? String == "ksand-test")
         let junit = try String(contentsOfFile: directory + "/merged.xml", encoding: .utf8)
         #expect(junit.contains("<testsuite name=\"cases\" tests=\"3\" failures=\"1\" errors=\"0\""))
         #expect(junit.contains("<failure message=\"exit status 3, expected 0\" type=\"expectation\">"))

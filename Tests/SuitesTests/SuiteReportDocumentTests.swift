@@ -65,7 +65,7 @@ import Testing
         #expect(document.tests.map(\.position) == [1])
         let json = try #require(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
         #expect(json["shard"] as? [String: Int] == ["index": 2, "count": 3, "planned": 5])
-        #expect(json["kind"] as? String == "test")
+        #expect(json["kind"] as? String == "ksand-test")
         #expect(try JSONDecoder().decode(SuiteReport.Document.self, from: report.json()) == document)
         #expect(!report.passed)
 
@@ -95,7 +95,7 @@ import Testing
     "failed" : 2,
     "total" : 3
   },
-  "kind" : "test",
+  "kind" : "ksand-test",
   "passed" : false,
   "seconds" : 10.5,
   "tests" : [
@@ -424,7 +424,7 @@ import Testing
     "failed" : 0,
     "total" : 0
   },
-  "kind" : "test",
+  "kind" : "ksand-test",
   "passed" : false,
   "seconds" : 0,
   "tests" : [

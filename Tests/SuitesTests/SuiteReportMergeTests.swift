@@ -47,7 +47,7 @@ import Testing
         #expect(merge.document.counts == Document.Counts(total: 7, failed: 1))
         #expect(!merge.document.passed)
         #expect(merge.document.seconds == 5)
-        #expect(merge.document.shard == nil && merge.document.kind == "test")
+        #expect(merge.document.shard == nil && merge.document.kind == "ksand-test")
         #expect(merge.shards.map(\.description) == ["1/3", "2/3", "3/3"])
         #expect(merge.missingShards.isEmpty && merge.missingTests.isEmpty && merge.planned == 7)
 
@@ -146,7 +146,7 @@ import Testing
             == "bad.json has a `shard` that is no shard (3/2: K must be between 1 and N (2)): pass the file ksand wrote, unchanged")
         bad.shard = Document.ShardRecord(index: 1, count: 1, planned: -1)
         #expect(error { _ = try Document.merge([("bad.json", bad)]) }?.description
-            == "bad.json is not a readable `test` report (at shard.planned: a negative number of tests): pass the file ksand wrote, unchanged")
+            == "bad.json is not a readable `ksand-test` report (at shard.planned: a negative number of tests): pass the file ksand wrote, unchanged")
     }
 
     // Reading: the kind of document first, then the document.
@@ -160,7 +160,7 @@ import Testing
         #expect(try Document.read(report.json(), file: "r.json") == report.document)
         let old = try Document.read(Data(SuiteReportDocumentTests.goldenBeforeShards.utf8), file: "old.json")
         #expect(old.kind == nil && old.shard == nil && old.tests.count == 3 && old.tests.allSatisfy { $0.position == nil })
-        #expect(try ReportKind.of(Data(SuiteReportDocumentTests.goldenBeforeShards.utf8)) == "test")
+        #expect(try ReportKind.of(Data(SuiteReportDocumentTests.goldenBeforeShards.utf8)) == "ksand-test")
     }
 
     @Test func refusesWhatIsNotATestReport() throws {
@@ -172,19 +172,19 @@ import Testing
         #expect(read("{\"exitStatus\": 0, \"outcome\": \"completed\"}")?.description
             == "r.json is not a ksand report (it has no `kind`, nor the `tests`, `counts` and `passed` of a test report): pass the report "
             + "that ksand wrote with --json")
-        #expect(read("{\"kind\": \"validate\", \"patches\": []}")?.description
-            == "r.json is a `validate` report, which cannot be merged (only `test` reports can)")
-        #expect(read("{\"kind\": \"test\", \"passed\": true}")?.description
-            == "r.json is not a readable `test` report (no `seconds`): pass the file ksand wrote, unchanged")
-        #expect(read(#"{"kind": "test", "passed": true, "seconds": 1, "counts": {"total": 1, "failed": 0}, "tests": [{"suite": 1}]}"#)?
-            .description.hasPrefix("r.json is not a readable `test` report (at tests[0].suite: ") == true)
+        #expect(read("{\"kind\": \"ksand-validate\", \"patches\": []}")?.description
+            == "r.json is a `ksand-validate` report, which cannot be merged (only `ksand-test` reports can)")
+        #expect(read("{\"kind\": \"ksand-test\", \"passed\": true}")?.description
+            == "r.json is not a readable `ksand-test` report (no `seconds`): pass the file ksand wrote, unchanged")
+        #expect(read(#"{"kind": "ksand-test", "passed": true, "seconds": 1, "counts": {"total": 1, "failed": 0}, "tests": [{"suite": 1}]}"#)?
+            .description.hasPrefix("r.json is not a readable `ksand-test` report (at tests[0].suite: ") == true)
     }
 
     @Test func reportsOfTwoKindsAreRefused() throws {
         let test = try SuiteReportDocumentTests.report().json()
-        let refused = error { _ = try ReportKind.common([("a.json", test), ("v.json", Data("{\"kind\": \"validate\"}".utf8))]) }
-        #expect(refused?.description == "v.json is a `validate` report but a.json is a `test` report: merge reports of one kind")
-        #expect(try ReportKind.common([("a.json", test), ("b.json", test)]) == "test")
+        let refused = error { _ = try ReportKind.common([("a.json", test), ("v.json", Data("{\"kind\": \"ksand-validate\"}".utf8))]) }
+        #expect(refused?.description == "v.json is a `ksand-validate` report but a.json is a `ksand-test` report: merge reports of one kind")
+        #expect(try ReportKind.common([("a.json", test), ("b.json", test)]) == "ksand-test")
     }
 }
 
