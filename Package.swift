@@ -83,11 +83,13 @@ let package = Package(
         ),
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
         .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
+        // Patch-by-patch validation of a series: prefixes built and booted, verdicts against the parent, bisection.
+        .target(name: "Validate", dependencies: ["KernelBuild", "KernelSource", "Suites", "Sandbox", "Regression", "BootTimeline", "ProjectFile"]),
         // The thin command-line interface.
         .executableTarget(
             name: "ksand",
             dependencies: [
-                "Sandbox", "KernelBuild", "KernelConfig", "ProjectFile", "Suites",
+                "Sandbox", "KernelBuild", "KernelConfig", "KernelSource", "ProjectFile", "Suites", "Validate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

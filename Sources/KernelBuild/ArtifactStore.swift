@@ -31,7 +31,7 @@ struct ArtifactStore {
     }
 
     /// Copies `files` (name in the artifact → path now) and the manifest into place under `manifest.key`.
-    func store(files: [String: String], manifest: KernelManifest) throws(KernelBuildError) -> KernelArtifact {
+    func store(files: [String: String], manifest: KernelManifest, diagnostics: BuildDiagnosticsRecord? = nil) throws(KernelBuildError) -> KernelArtifact {
         let final = artifacts + "/" + manifest.key
         let staging = artifacts + "/.tmp-\(manifest.key.prefix(16))-\(getpid())"
         try? FileManager.default.removeItem(atPath: staging)
@@ -41,6 +41,7 @@ struct ArtifactStore {
                 try FileManager.default.copyItem(atPath: path, toPath: staging + "/" + name)
             }
             try manifest.encoded().write(to: URL(fileURLWithPath: staging + "/manifest.json"))
+            if let diagnostics { try Self.encode(diagnostics).write(to: URL(fileURLWithPath: staging + "/diagnostics.json")) }
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             throw .io(what: "cannot write the kernel into the cache at", path: staging, reason: "\(error)")
@@ -55,6 +56,23 @@ struct ArtifactStore {
             return existing
         }
         return KernelArtifact(directory: final, manifest: manifest, wasCached: false)
+    }
+
+    /// Replaces the diagnostics kept beside the kernel in `directory`.
+    func writeDiagnostics(_ diagnostics: BuildDiagnosticsRecord, into directory: String) throws(KernelBuildError) {
+        do {
+            try writeAtomically(try Self.encode(diagnostics), to: directory + "/diagnostics.json")
+        } catch let error as KernelBuildError {
+            throw error
+        } catch {
+            throw .io(what: "cannot encode the diagnostics for", path: directory, reason: "\(error)")
+        }
+    }
+
+    private static func encode(_ diagnostics: BuildDiagnosticsRecord) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(diagnostics)
     }
 
     /// Removes artifact staging directories left by builds that were killed.

@@ -1,4 +1,5 @@
 import Foundation
+import KernelSource
 
 /// Everything that decides which kernel gets built.
 public struct KernelBuildRequest: Sendable {
@@ -36,6 +37,13 @@ public struct KernelBuildRequest: Sendable {
     public var series: String?
     /// Patches applied after the series, in order.
     public var extraPatches: [String]
+    /// The patches to apply, in order, in place of the series and the extra patches (a prefix of a series being
+    /// validated); nil to use those.
+    public var patchList: [PatchApplier.Patch]?
+    /// Files (relative to the tree) to compile again in every build that runs make, whether or not the patches
+    /// changed them, so that the build's log holds all of their warnings (see ``BuildDiagnosticsRecord``). A cached
+    /// kernel whose build did not recompile them is built again, incrementally, to read them.
+    public var recompile: [String] = []
     public var base: Base
     /// Fragments merged onto the base, in order; later ones win.
     public var fragments: [String]

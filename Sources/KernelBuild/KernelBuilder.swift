@@ -62,14 +62,14 @@ public struct KernelBuilder: Sendable {
 
     /// Builds the kernel, or returns the cached one for the same inputs.
     public func build() async throws(KernelBuildError) -> KernelArtifact {
-        if let cached = try await cachedArtifact() { return cached }
+        if let cached = try await cachedArtifact(), hasDiagnostics(cached) { return cached }
         let configured = try await configure()
         let compiler = try await compilerVersion()
         let patchDigest = PatchedTree.digest(try patches())
         let configText = configured.finalConfig.rendered
         let key = ContentHasher.hex(of: [KernelManifest.currentFormat, configured.sourceTree.identity, patchDigest, configText, compiler, request.architecture].joined(separator: "\n"))
         let inputKey = try inputKey(sourceIdentity: configured.sourceTree.identity, patchDigest: patchDigest, compiler: compiler)
-        if let existing = store.artifact(key: key) {
+        if let existing = store.artifact(key: key), hasDiagnostics(existing) {
             try store.record(inputKey: inputKey, artifactKey: key)
             return existing
         }
@@ -107,11 +107,34 @@ public struct KernelBuilder: Sendable {
             bzImage: .init(path: "bzImage", size: fileSize(image), sha256: imageSHA),
             timings: .init(configureSeconds: configured.configureSeconds, buildSeconds: buildSeconds, makeSteps: final.done, jobs: request.jobs),
             buildDirectory: configured.buildDirectory, created: ISO8601DateFormatter().string(from: Date()))
+        let log = (try? String(contentsOfFile: configured.logPath, encoding: .utf8)) ?? ""
+        let diagnostics = BuildDiagnosticsRecord(recompiled: request.recompile.sorted(),
+                                                 diagnostics: BuildDiagnostic.parse(log: log, tree: configured.tree))
+        if var existing = store.artifact(key: key) {
+            // The same kernel, built again only to read the compiler's output on the files asked for.
+            try store.writeDiagnostics(diagnostics, into: existing.directory)
+            try store.record(inputKey: inputKey, artifactKey: key)
+            existing.wasCached = false
+            return existing
+        }
         var files = ["bzImage": image, "config": configured.configPath]
         if FileManager.default.fileExists(atPath: output + "/System.map") { files["System.map"] = output + "/System.map" }
-        let artifact = try store.store(files: files, manifest: manifest)
+        let artifact = try store.store(files: files, manifest: manifest, diagnostics: diagnostics)
         try store.record(inputKey: inputKey, artifactKey: key)
         return artifact
+    }
+
+    /// Whether `artifact`'s recorded diagnostics cover the files the request wants recompiled.
+    private func hasDiagnostics(_ artifact: KernelArtifact) -> Bool {
+        request.recompile.isEmpty || artifact.diagnostics()?.covers(request.recompile) == true
+    }
+
+    /// The compiler's diagnostics in the log of a build that failed with `error` (`make` failing), paths relative
+    /// to the tree it compiled.
+    public func diagnostics(ofFailedBuild error: KernelBuildError) -> [BuildDiagnostic] {
+        guard case .makeFailed(_, _, _, let logPath) = error, let log = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
+        let tree = request.inPlace ? request.source : (logPath as NSString).deletingLastPathComponent + "/tree"
+        return BuildDiagnostic.parse(log: log, tree: tree)
     }
 
     /// Prepares the tree and the build directory and configures it: base, fragments, `make olddefconfig`, and the
@@ -126,7 +149,8 @@ public struct KernelBuilder: Sendable {
         defer { lock.release() }
         let tree = request.inPlace
             ? try await PatchedTree.inPlace(source: source, patches: patches, say: say)
-            : try await PatchedTree.prepare(source: source, patches: patches, buildDirectory: buildDirectory, control: control, say: say)
+            : try await PatchedTree.prepare(source: source, patches: patches, buildDirectory: buildDirectory, recompile: request.recompile,
+                                            control: control, say: say)
         let output = buildDirectory + "/out"
         try? FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: buildDirectory + "/build.log")
@@ -190,6 +214,7 @@ public struct KernelBuilder: Sendable {
 
     /// The series' patches, then the extra ones.
     func patches() throws(KernelBuildError) -> [PatchApplier.Patch] {
+        if let list = request.patchList { return list }
         var result: [PatchApplier.Patch] = []
         if let series = request.series {
             guard let text = try? String(contentsOfFile: series, encoding: .utf8) else {

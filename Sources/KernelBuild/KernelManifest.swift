@@ -82,4 +82,11 @@ public struct KernelArtifact: Sendable {
     public var bzImage: String { directory + "/bzImage" }
     public var config: String { directory + "/config" }
     public var manifestPath: String { directory + "/manifest.json" }
+    /// The compiler's warnings and errors from the build that made it (`diagnostics.json`).
+    public var diagnosticsPath: String { directory + "/diagnostics.json" }
+
+    /// The build's diagnostics, when recorded (kernels built before they were are not).
+    public func diagnostics() -> BuildDiagnosticsRecord? {
+        FileManager.default.contents(atPath: diagnosticsPath).flatMap { try? JSONDecoder().decode(BuildDiagnosticsRecord.self, from: $0) }
+    }
 }

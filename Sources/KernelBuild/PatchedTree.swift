@@ -29,13 +29,14 @@ struct PatchedTree {
     /// Brings `<buildDirectory>/tree` to `source` with `patches` applied. A patch that does not apply throws and
     /// leaves the previous tree (and the source) as they were.
     static func prepare(
-        source: SourceTree, patches: [PatchApplier.Patch], buildDirectory: String, control: BuildControl,
+        source: SourceTree, patches: [PatchApplier.Patch], buildDirectory: String, recompile: [String] = [], control: BuildControl,
         say: @Sendable (String) -> Void
     ) async throws(KernelBuildError) -> PatchedTree {
         let tree = buildDirectory + "/tree", statePath = buildDirectory + "/tree.json"
         let digest = digest(patches)
         let previous = (try? Data(contentsOf: URL(fileURLWithPath: statePath))).flatMap { try? JSONDecoder().decode(State.self, from: $0) }
         if let previous, previous.patches == digest, FileManager.default.fileExists(atPath: tree + "/Makefile") {
+            for file in recompile.sorted() where isInside(file) { try renew(tree + "/" + file) }
             return PatchedTree(path: tree, state: previous)
         }
         let staging = tree + ".new"
@@ -50,7 +51,7 @@ struct PatchedTree {
             throw .source(error)
         }
         for patch in outcome.alreadyApplied { say("\(patch) is already in the source; skipped") }
-        let touched = Set(outcome.touchedFiles).union(previous?.touched ?? [])
+        let touched = Set(outcome.touchedFiles).union(previous?.touched ?? []).union(recompile.filter(isInside))
         for file in touched.sorted() { try renew(staging + "/" + file) }
         let state = State(patches: digest, touched: outcome.touchedFiles, applied: outcome.applied, alreadyApplied: outcome.alreadyApplied)
         do {
@@ -90,6 +91,11 @@ struct PatchedTree {
         try? FileManager.default.removeItem(atPath: destination)
         try await ChildProcess(executable: "cp", arguments: ["-a", "--reflink=auto", source, destination])
             .check(control: control, step: "copying the source tree")
+    }
+
+    /// Whether a relative path from a patch stays inside the tree (no `..`, not absolute).
+    private static func isInside(_ path: String) -> Bool {
+        !path.hasPrefix("/") && !path.split(separator: "/").contains("..") && !path.isEmpty
     }
 
     /// Gives a file a new inode and the current time, so it no longer shares the pristine copy's.

@@ -64,8 +64,10 @@ extension PatchSet {
         // and nothing git says on standard error can mix into them.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-format-patch-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        // Numbered even for one commit, no cover letter, and a/ b/ prefixes whatever the user's configuration says.
-        let arguments = ["-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "format-patch", "--numbered",
+        // Unnumbered, so a commit's patch has the same bytes whichever range it is taken from (a prefix built once
+        // is found in the cache by `git bisect run` later); no cover letter, no signature, and a/ b/ prefixes
+        // whatever the user's configuration says. The files' names keep the order.
+        let arguments = ["-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "format-patch", "--no-numbered",
                          "--no-cover-letter", "--no-signature", "--binary", "-o", scratch, range, "--"]
         let written = try await Self.git(git, arguments, in: tree)
         guard written.status == 0 else {

@@ -1,0 +1,105 @@
+import Foundation
+import KernelBuild
+import KernelSource
+import Sandbox
+import Suites
+import Synchronization
+
+/// The real ``ValidationSteps``: prefixes built by ``KernelBuilder`` in the shared build directory (incrementally,
+/// every kernel cached by content), and booted by ``SuiteRunner`` in fresh sandboxes.
+public final class KernelValidationSteps: ValidationSteps, Sendable {
+    /// The build of the base: its source, config and fragments; its patches are replaced by each prefix's.
+    public let request: KernelBuildRequest
+    public let series: PatchSet
+    /// The tests each kernel runs (the suites, or the command), on any kernel: each prefix's is put in.
+    public let plan: TestPlan
+    let scratch: String
+    let control = BuildControl()
+    let say: @Sendable (String) -> Void
+    let progress: (@Sendable (BuildProgress) -> Void)?
+    private let runner = Mutex<SuiteRunner?>(nil)
+    private let interrupted = Atomic<Bool>(false)
+
+    /// `scratch` is a directory of the caller's where the patches are written for `git apply`.
+    public init(request: KernelBuildRequest, series: PatchSet, plan: TestPlan, scratch: String,
+                say: @escaping @Sendable (String) -> Void = { _ in }, progress: (@Sendable (BuildProgress) -> Void)? = nil) {
+        var request = request
+        // Every build compiles what the whole series touches, so each prefix's log has those files' warnings,
+        // whichever prefix the build directory held before.
+        request.recompile = Array(Set(series.patches.flatMap(\.touchedFiles))).sorted()
+        self.request = request
+        self.series = series
+        self.plan = plan
+        self.scratch = scratch
+        self.say = say
+        self.progress = progress
+    }
+
+    /// Stops the build or the sandboxes running now, and starts no more.
+    public func interrupt() {
+        interrupted.store(true, ordering: .sequentiallyConsistent)
+        control.interrupt()
+        runner.withLock { $0 }?.interrupt()
+    }
+
+    public var wasInterrupted: Bool { interrupted.load(ordering: .sequentiallyConsistent) }
+
+    public func build(prefix: Int) async throws -> PrefixBuild {
+        var request = self.request
+        request.patchList = try series.applierPatches(prefix, writingTo: scratch)
+        let builder = KernelBuilder(request: request, control: control, say: say, progress: progress)
+        do {
+            let artifact = try await builder.build()
+            return .built(BuiltPrefix(
+                bzImage: artifact.bzImage, artifactKey: artifact.manifest.key, cached: artifact.wasCached,
+                buildSeconds: artifact.wasCached ? nil : artifact.manifest.timings.buildSeconds,
+                diagnostics: artifact.diagnostics()?.diagnostics ?? [], kernelRelease: artifact.manifest.kernelRelease))
+        } catch {
+            switch error {
+            case .source(let problem):
+                switch problem {
+                case .doesNotApply, .conflictsWith, .alreadyAppliedBy, .notAPatch: return .doesNotApply(problem.description)
+                default: throw error
+                }
+            case .makeFailed(_, _, let tail, let logPath):
+                return .failed(errors: builder.diagnostics(ofFailedBuild: error), tail: tail, logPath: logPath)
+            default:
+                throw error
+            }
+        }
+    }
+
+    public func measure(_ kernel: BuiltPrefix, runs: Int) async throws -> PrefixMeasurement {
+        if wasInterrupted { throw KernelBuildError.interrupted(step: "validating") }
+        let suiteRunner = SuiteRunner(plan: plan.on(kernel: kernel.bzImage, repeats: runs))
+        runner.withLock { $0 = suiteRunner }
+        defer { runner.withLock { $0 = nil } }
+        if wasInterrupted { suiteRunner.interrupt() }
+        let report = await suiteRunner.run { [say] event in
+            if case .warning(let text) = event { say("warning: " + text) }
+        }
+        if suiteRunner.wasInterrupted { throw KernelBuildError.interrupted(step: "booting \(kernel.bzImage)") }
+        return PrefixMeasurement(accelerator: report.results.first?.accelerator ?? "", tests: report.results.map(Self.measurement))
+    }
+
+    /// A test's runs as the validator compares them.
+    static func measurement(_ result: TestResult) -> TestMeasurement {
+        let budget = result.accelerator.flatMap { result.item.budgets[$0] }
+        return TestMeasurement(
+            id: result.item.id, bootBudgetMilliseconds: budget?.boot.map { $0 * 1000 }, shutdownBudgetMilliseconds: budget?.shutdown.map { $0 * 1000 },
+            runs: result.runs.map(sample), setupError: result.setupError)
+    }
+
+    static func sample(_ run: TestRun) -> RunSample {
+        let bootFailed: Bool
+        switch run.outcome {
+        case .guestPanic, .bootFailed, .timedOut, .protocolError: bootFailed = true
+        case .completed, .interrupted: bootFailed = false
+        }
+        return RunSample(
+            bootMilliseconds: run.timeline.boot.map { $0 * 1000 }, shutdownMilliseconds: run.timeline.shutdownTotal.map { $0 * 1000 },
+            problems: run.problems, bootFailed: bootFailed, bootGaps: run.blame.boot.prefix(3).map(ConsoleGapNote.init),
+            shutdownGaps: run.blame.shutdown.prefix(3).map(ConsoleGapNote.init),
+            consoleTail: run.problems.isEmpty ? [] : run.console.suffix(12).map(\.text))
+    }
+}
