@@ -68,7 +68,8 @@ public final class SuiteRunner: Sendable {
                 schedule()
             }
         }
-        return SuiteReport(results: results.compactMap { $0 }, seconds: (ContinuousClock.now - started).seconds)
+        return SuiteReport(results: results.compactMap { $0 }, seconds: (ContinuousClock.now - started).seconds, shard: plan.shard,
+                           planned: plan.planned)
     }
 
     func runTest(_ item: TestPlan.Item, onEvent: @Sendable (Event) -> Void) async -> TestResult {

@@ -13,7 +13,8 @@ extension TestPlan {
         spec.forwardStdin = false
         if let user { (spec.uid, spec.gid) = (user.uid, user.gid) }
         self.init(suites: [], projectBudgets: [:], base: base, repeats: repeats)
-        items = [Item(suite: "command", test: test, budgets: projectBudgets.filter { !$0.value.isEmpty }, spec: spec)]
+        items = [Item(suite: "command", test: test, budgets: projectBudgets.filter { !$0.value.isEmpty }, spec: spec, position: 0)]
+        planned = 1
     }
 
     /// The same tests on another kernel, `repeats` runs each.

@@ -12,20 +12,31 @@ public struct TestPlan: Sendable {
         public var budgets: [String: Budget]
         /// The sandbox the test boots (a fresh one per run).
         public var spec: SandboxSpec
+        /// Where the test stands in the whole plan (0-based, after the filter, before sharding): suites in the order
+        /// given, tests in file order.
+        public var position: Int
 
         /// `suite/test`.
         public var id: String { "\(suite)/\(test.name)" }
     }
 
+    /// The tests to run: the whole plan, or the shard's part of it.
     public var items: [Item]
     /// Runs per test; budgets are judged on the medians.
     public var repeats: Int
+    /// The part of the whole plan this one runs; nil for all of it.
+    public var shard: Shard?
+    /// How many tests the whole plan holds (every shard's).
+    public var planned: Int
 
-    /// The tests of `suites` (only those whose `suite/name` contains `filter`, when given). `base` carries the
-    /// kernel and the sandbox defaults; a test adds its command, environment, kernel arguments and timeout.
-    public init(suites: [SuiteFile], projectBudgets: [String: Budget], base: SandboxSpec, repeats: Int = 1, filter: String? = nil) {
+    /// The tests of `suites` (only those whose `suite/name` contains `filter`, when given; then only `shard`'s part
+    /// of them, when given). `base` carries the kernel and the sandbox defaults; a test adds its command,
+    /// environment, kernel arguments and timeout.
+    public init(suites: [SuiteFile], projectBudgets: [String: Budget], base: SandboxSpec, repeats: Int = 1, filter: String? = nil,
+                shard: Shard? = nil) {
         self.repeats = max(1, repeats)
-        items = []
+        self.shard = shard
+        var items: [Item] = []
         for suite in suites {
             for test in suite.tests {
                 var budgets: [String: Budget] = [:]
@@ -41,11 +52,13 @@ public struct TestPlan: Sendable {
                 spec.timeout = test.timeout ?? base.timeout ?? TestPlan.defaultTimeout
                 spec.forwardStdin = false
                 if let user = test.user { (spec.uid, spec.gid) = (user.uid, user.gid) }
-                let item = Item(suite: suite.name, test: test, budgets: budgets, spec: spec)
+                let item = Item(suite: suite.name, test: test, budgets: budgets, spec: spec, position: items.count)
                 if let filter, !item.id.contains(filter) { continue }
                 items.append(item)
             }
         }
+        planned = items.count
+        self.items = shard?.select(items) ?? items
     }
 
     /// A test that sets no timeout is stopped after this many seconds, so one hung guest cannot hang the suite.

@@ -83,16 +83,26 @@ public struct TestResult: Sendable {
     }
 }
 
-/// The whole `ksand test` run.
+/// The whole `ksand test` run, or one shard of it.
 public struct SuiteReport: Sendable {
     public var results: [TestResult]
     public var seconds: Double
+    /// The part of the plan this run covered (`--shard K/N`); nil for the whole plan.
+    public var shard: Shard?
+    /// How many tests the whole plan holds (every shard's).
+    public var planned: Int
 
-    public init(results: [TestResult], seconds: Double) {
+    public init(results: [TestResult], seconds: Double, shard: Shard? = nil, planned: Int? = nil) {
         self.results = results
         self.seconds = seconds
+        self.shard = shard
+        self.planned = planned ?? results.count
     }
 
     public var failed: [TestResult] { results.filter { !$0.passed } }
-    public var passed: Bool { !results.isEmpty && failed.isEmpty }
+    /// Every test passed, and there was one at least, unless this is a shard the plan gives none (a CI matrix
+    /// larger than the plan).
+    public var passed: Bool { failed.isEmpty && (!results.isEmpty || isEmptyShard) }
+    /// A shard the plan has no tests for.
+    public var isEmptyShard: Bool { shard.map { $0.size(of: planned) == 0 } ?? false }
 }

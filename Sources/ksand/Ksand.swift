@@ -18,7 +18,10 @@ struct Ksand: AsyncParsableCommand {
               126/127  the command could not be executed / was not found inside the guest
               \(SandboxExitCode.interrupted.rawValue)  ksand was interrupted (SIGINT, SIGTERM, SIGHUP)
             """,
-        subcommands: [RunCommand.self, TestCommand.self, ValidateCommand.self, PsCommand.self, StopCommand.self, KernelCommand.self, InitramfsCommand.self]
+        subcommands: [
+            RunCommand.self, TestCommand.self, ReportCommand.self, ValidateCommand.self, PsCommand.self, StopCommand.self, KernelCommand.self,
+            InitramfsCommand.self,
+        ]
     )
 
     static func main() async {

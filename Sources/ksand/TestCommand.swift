@@ -16,6 +16,11 @@ struct TestCommand: AsyncParsableCommand {
             boot (vmm + kernel + init) and shutdown (shutdown + teardown). With --repeat N each test runs N times,
             every run must pass, and budgets are judged on the medians. Exit status 0 when everything passed, 1 on
             any failure or breach, 125 when the tests could not be run, 130 when interrupted.
+
+            With --shard K/N only part K of N of the plan runs (after --filter, in plan order: suite files as given,
+            a directory's sorted by name, tests in file order; test i goes to shard (i mod N) + 1), so N jobs of a
+            CI matrix share the suites; a shard with no tests passes. `ksand report merge` merges the shards' --json
+            reports.
             """
     )
 
@@ -26,6 +31,8 @@ struct TestCommand: AsyncParsableCommand {
     @Option(name: [.customShort("j"), .customLong("parallel")], help: "Tests to run at once.") var parallel = 1
     @Option(help: "Runs per test; budgets are judged on the medians.") var `repeat` = 1
     @Option(help: ArgumentHelp("Run only the tests whose suite/name contains TEXT.", valueName: "TEXT")) var filter: String?
+    @Option(help: ArgumentHelp("Run only part K of N of the tests (1 ≤ K ≤ N ≤ 1000), for a CI matrix.", valueName: "K/N"))
+    var shard: String?
     @OptionGroup var machineOptions: MachineOptions
     @Option(help: ArgumentHelp("Write a JUnit XML report to this file.", valueName: "FILE")) var junit: String?
     @Option(help: ArgumentHelp("Write a JSON report to this file.", valueName: "FILE")) var json: String?
@@ -34,19 +41,30 @@ struct TestCommand: AsyncParsableCommand {
     func validate() throws {
         if parallel < 1 { throw ValidationError("-j/--parallel \(parallel): must be at least 1") }
         if `repeat` < 1 { throw ValidationError("--repeat \(`repeat`): must be at least 1") }
+        if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) } }
     }
 
     func run() async throws {
         let plan: TestPlan
         do {
             let project = try inputs.loadProject()
-            let files = try suiteFiles(project: project)
-            let bzImage = try await kernelToTest(project: project)
-            var base = SandboxSpec(kernel: bzImage, command: [], workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath)
-            machineOptions.apply(to: &base, project: project?.sandbox)
-            plan = TestPlan(suites: try files.map { try SuiteFile(contentsOf: $0) }, projectBudgets: project?.budgets ?? [:],
-                            base: base, repeats: `repeat`, filter: filter)
-            if plan.items.isEmpty { throw ValidationError("no tests to run" + (filter.map { ": none matches --filter \($0)" } ?? "")) }
+            let suites = try suiteFiles(project: project).map { try SuiteFile(contentsOf: $0) }
+            let shard = try self.shard.map { try Shard(parsing: $0) }
+            // Which tests run is known before a kernel is built: a filter that matches nothing, or a shard with no
+            // tests, costs no build.
+            let selection = TestPlan(suites: suites, projectBudgets: [:], base: SandboxSpec(command: []), filter: filter, shard: shard)
+            if selection.planned == 0 { throw ValidationError("no tests to run" + (filter.map { ": none matches --filter \($0)" } ?? "")) }
+            if let shard {
+                report("shard \(shard): \(selection.items.count) of \(selection.planned) test\(selection.planned == 1 ? "" : "s")")
+            }
+            if selection.items.isEmpty {
+                plan = selection
+            } else {
+                let bzImage = try await kernelToTest(project: project)
+                var base = SandboxSpec(kernel: bzImage, command: [], workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath)
+                machineOptions.apply(to: &base, project: project?.sandbox)
+                plan = TestPlan(suites: suites, projectBudgets: project?.budgets ?? [:], base: base, repeats: `repeat`, filter: filter, shard: shard)
+            }
         } catch let error as ValidationError {
             // Nothing to run (a missing suite, a filter that matches nothing): name it, without the usage text.
             report("error: \(error.message)")
@@ -57,6 +75,10 @@ struct TestCommand: AsyncParsableCommand {
         } catch {
             report("error: \(error)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
+        if plan.items.isEmpty {
+            report("nothing to run: the plan has fewer tests than there are shards; this shard passes")
+            return try write(SuiteReport(results: [], seconds: 0, shard: plan.shard, planned: plan.planned))
         }
         let runner = SuiteRunner(plan: plan, jobs: parallel, logDirectory: logs.map(absolute))
         let trap = SignalTrap { _ in runner.interrupt() }
@@ -72,6 +94,13 @@ struct TestCommand: AsyncParsableCommand {
         }
         _ = trap
         print(suiteReport.text(colors: colors))
+        try write(suiteReport)
+        if runner.wasInterrupted { throw ExitCode(SandboxExitCode.interrupted.rawValue) }
+        if !suiteReport.passed { throw ExitCode(1) }
+    }
+
+    /// Writes the --junit and --json reports asked for.
+    private func write(_ suiteReport: SuiteReport) throws {
         if let junit, !FileManager.default.createFile(atPath: absolute(junit), contents: Data(suiteReport.junit().utf8)) {
             report("error: cannot write the JUnit report to \(junit)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
@@ -80,8 +109,6 @@ struct TestCommand: AsyncParsableCommand {
             report("error: cannot write the JSON report to \(json)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
-        if runner.wasInterrupted { throw ExitCode(SandboxExitCode.interrupted.rawValue) }
-        if !suiteReport.passed { throw ExitCode(1) }
     }
 
     /// The suite files named on the command line (files, or directories of *.toml), else the project's.

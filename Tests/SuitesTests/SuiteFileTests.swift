@@ -53,6 +53,24 @@ import ToolRunner
         #expect(TestPlan(suites: [suite], projectBudgets: [:], base: .init(command: []), filter: "argv").items.count == 1)
     }
 
+    /// A shard is taken after the filter, in plan order (suites as given, tests in file order), and each test keeps
+    /// its position in the whole plan.
+    @Test func aPlansShardAfterTheFilter() throws {
+        let tests = (0..<5).map { "[[test]]\nname = \"t\($0)\"\ncommand = \"true\"\n" }.joined()
+        let a = try SuiteFile(parsing: tests, path: "/p/a.toml"), b = try SuiteFile(parsing: tests, path: "/p/b.toml")
+        let whole = TestPlan(suites: [a, b], projectBudgets: [:], base: .init(command: []), filter: "t")
+        #expect(whole.planned == 10 && whole.shard == nil && whole.items.map(\.position) == Array(0..<10))
+        let shard = try Shard(parsing: "2/3")
+        let plan = TestPlan(suites: [a, b], projectBudgets: [:], base: .init(command: []), filter: "/t", shard: shard)
+        #expect(plan.planned == 10 && plan.shard == shard)
+        #expect(plan.items.map(\.id) == ["a/t1", "a/t4", "b/t2"])
+        #expect(plan.items.map(\.position) == [1, 4, 7])
+        let filtered = TestPlan(suites: [a, b], projectBudgets: [:], base: .init(command: []), filter: "b/", shard: shard)
+        #expect(filtered.planned == 5 && filtered.items.map(\.id) == ["b/t1", "b/t4"] && filtered.items.map(\.position) == [1, 4])
+        let empty = TestPlan(suites: [a], projectBudgets: [:], base: .init(command: []), shard: try Shard(parsing: "7/7"))
+        #expect(empty.planned == 5 && empty.items.isEmpty)
+    }
+
     @Test(arguments: [
         ("[[test]]\ncommand = \"true\"", "test #1 has no name"),
         ("[[test]]\nname = \"a\"", "[test a] has no command"),
