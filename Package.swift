@@ -113,6 +113,8 @@ let package = Package(
         .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
+        // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.
+        .testTarget(name: "CIRecipeTests", dependencies: ["ToolRunner"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -3,7 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ci/install-deps.sh
+ci/install-deps.sh shellcheck   # actionlint checks the CI recipes' run: scripts with shellcheck
+# The linters the CI recipes are checked with and the KCIDB validator, in a venv of their own (CIRecipeTests).
+export KSAND_TOOLS_VENV="${KSAND_TOOLS_VENV:-$HOME/.cache/ksand/tools-venv}"
+ci/python-tools.sh
 swift build --build-tests
 # The integration tests boot the default sandbox kernel; build it first (once: it is cached by content
 # outside the repository), with its progress in the log rather than inside a silent test.
