@@ -5,7 +5,8 @@ import HostProcess
 ///
 /// `git apply` is given the series as one stream: it checks each patch against the tree as the earlier ones
 /// leave it and writes nothing unless all apply, so a conflict leaves the tree as it was. Before that, each patch
-/// is checked on its own: a patch that only reverse-applies is already in the tree and is reported as such. When
+/// is checked on top of the ones before it: one that does not apply there but reverse-applies to the tree is
+/// already in the tree and is reported as such. When
 /// the series does not apply as a whole, the first patch that fails after the ones before it is named, with the
 /// earlier patch that already made its change or changed the lines it expects (see ``SeriesConflict``).
 public struct PatchApplier: Sendable {
@@ -55,7 +56,13 @@ public struct PatchApplier: Sendable {
         var already: [String] = []
         for patch in patches {
             try PatchApplier.requireHunks(patch.path)
-            if try await run(["apply", "--check", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
+            // Checked on top of the patches before it, so that a patch reverting an earlier one of the series is
+            // applied, not taken for one the tree already has (it reverse-applies to the tree alone).
+            let sameLevel = pending.allSatisfy { $0.strip == patch.strip }
+            let applies = sameLevel
+                ? try await applies(pending + [patch], in: tree)
+                : try await run(["apply", "--check", "-p\(patch.strip)", patch.path], in: tree).status == 0
+            if applies {
                 pending.append(patch)
             } else if try await run(["apply", "--check", "--reverse", "-p\(patch.strip)", patch.path], in: tree).status == 0 {
                 already.append(patch.path)

@@ -58,7 +58,7 @@ extension ValidationReport {
             }
         } else if let firstBad, let patch = patches.first(where: { $0.index == firstBad }) {
             lines.append("first bad patch: \(firstBad) \"\(patch.subject)\" (\(patch.verdict.rawValue))")
-            let others = firstBadByVerdict.filter { $0.value != firstBad }.sorted { $0.value < $1.value }
+            let others = firstBadByVerdict.filter { $0.value != firstBad }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
             if !others.isEmpty { lines.append("first for " + others.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) }
         } else if mode == .one {
             lines.append(patches.last.map { "verdict: \($0.verdict.rawValue)" } ?? "verdict: pass (no patches)")

@@ -144,6 +144,17 @@ import Testing
         #expect(try tree.read("lib/a.c").contains("line 9\nline 10!\nline 11\n"))
     }
 
+    /// A later patch that takes an earlier one back reverse-applies to the tree alone; it must still be applied.
+    @Test func aPatchRevertingAnEarlierOneIsApplied() async throws {
+        let tree = try Tree()
+        let change = try tree.file("1.patch", Self.changeLine10(to: "line ten"))
+        let revert = try tree.file("2.patch", Self.changeLine10(from: "line ten", to: "line 10"))
+        let outcome = try await PatchApplier().apply([.init(path: change), .init(path: revert)], to: tree.path)
+        #expect(outcome.applied == [change, revert])
+        #expect(outcome.alreadyApplied.isEmpty)
+        #expect(try tree.read("lib/a.c").contains("line 9\nline 10\nline 11\n"))
+    }
+
     /// Each applies to the tree alone; the second no longer does after the first. Nothing may be written.
     @Test func aPatchConflictingWithAnEarlierOneWritesNothing() async throws {
         let tree = try Tree()

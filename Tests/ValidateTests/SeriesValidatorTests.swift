@@ -29,7 +29,7 @@ import Testing
         #expect(report.patches[0].shutdownMilliseconds! < report.patches[0].parentShutdownMilliseconds!)
         let text = report.text()
         #expect(text.contains("first bad patch: 2 \"patch number 2\" (new-warnings)"))
-        #expect(text.contains("first for regressed: 3"))
+        #expect(text.contains("first for budget-breached: 3, regressed: 3"))
     }
 
     @Test func aPatchThatDoesNotApplyEndsTheRun() async throws {
