@@ -130,6 +130,7 @@ let package = Package(
 // executables and tests are left out then, so that one `swift build` builds the fuzz targets and what they use.
 if Context.environment["KSAND_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("buildlog", ["KernelBuild", "KernelSource"]),
         ("console", ["BootTimeline"]),
         ("conversation", ["SandboxProtocol"]),
         ("dotconfig", ["KernelConfig"]),

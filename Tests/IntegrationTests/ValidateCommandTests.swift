@@ -106,6 +106,26 @@ extension SerializedIntegrationTests {
         #expect(result.text.contains("not-tested"))
     }
 
+    /// Ctrl-C while a prefix's kernel is booting: ksand stops the sandbox, exits 130 and leaves no QEMU behind.
+    @Test func anInterruptedValidationLeavesNoVMBehind() async throws {
+        let before = Set(KsandProcess.processes(containing: "name=org.ksand.ctl"))
+        let result = try await KsandProcess.run(
+            ["validate", "--series", Self.fixtures + "/four/series", "--patches", "1", "--command", "sleep 120", "--repeat", "1", "--accel", "tcg"],
+            limit: 600, directory: KsandProcess.repository
+        ) { running in
+            // Once a VM of this validation is up, interrupt it as Ctrl-C would.
+            for _ in 0..<600 {
+                if !Set(KsandProcess.processes(containing: "name=org.ksand.ctl")).subtracting(before).isEmpty { break }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            try? await Task.sleep(for: .seconds(3))
+            running.send(.interrupt)
+        }
+        #expect(result.status == 130, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("interrupted"), "stderr: \(result.stderr)")
+        #expect(Set(KsandProcess.processes(containing: "name=org.ksand.ctl")).subtracting(before).isEmpty)
+    }
+
     /// A small git history of the files an 8-patch series touches, on Debian's 6.1 versions of them: the form in
     /// which `git bisect` sees a series. Dates and names are fixed, so the commits are the same on every run.
     func eightPatchHistory(in directory: String) async throws -> String {
