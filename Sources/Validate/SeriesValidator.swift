@@ -76,12 +76,17 @@ public actor SeriesValidator {
     /// after it are not tested.
     public func validateSeries() async throws -> ValidationReport {
         let started = ContinuousClock.now
-        let range = options.selection.map { max(1, $0.lowerBound)...min(patches.count, $0.upperBound) } ?? 1...max(1, patches.count)
         var report = emptyReport(mode: .series)
         guard !patches.isEmpty else {
             report.couldNotValidate = "the series \(series) has no patches"
             return finish(report, started: started)
         }
+        if let selection = options.selection, selection.lowerBound < 1 || selection.upperBound > patches.count {
+            report.couldNotValidate = "patches \(selection.lowerBound)-\(selection.upperBound) were asked for, but the series \(series) has "
+                + "\(patches.count) (1-\(patches.count))"
+            return finish(report, started: started)
+        }
+        let range = options.selection ?? 1...patches.count
         if let problem = try await checkBase() {
             report.couldNotValidate = problem
             report.base = baseSummary()

@@ -37,8 +37,9 @@ struct Ksand: AsyncParsableCommand {
             }
         } catch {
             // `ksand run` hands back the command's own status, so a usage error must not look like one (64 is
-            // EX_USAGE, which a command may exit with too): it is a setup error, as documented.
-            if CommandLine.arguments.dropFirst().first == "run", exitCode(for: error) == .validationFailure {
+            // EX_USAGE, which a command may exit with too): it is a setup error, as documented. `ksand test` and
+            // `ksand validate` say 125 for input they cannot work with, a bad option included.
+            if ["run", "test", "validate"].contains(CommandLine.arguments.dropFirst().first), exitCode(for: error) == .validationFailure {
                 let message = fullMessage(for: error)
                 FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
                 Foundation.exit(SandboxExitCode.setupError.rawValue)

@@ -133,7 +133,11 @@ struct ValidateCommand: AsyncParsableCommand {
         _ = trap
         if let first = result.firstBad { result.reproduce = reproduceCommand(patch: first) }
         result.seconds = (ContinuousClock.now - started) / .seconds(1)
-        print(result.text(colors: isatty(STDOUT_FILENO) == 1))
+        if let reason = result.couldNotValidate {
+            report("error: could not validate \(patchSet.source): \(reason)")
+        } else {
+            print(result.text(colors: isatty(STDOUT_FILENO) == 1))
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

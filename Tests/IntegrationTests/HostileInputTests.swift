@@ -41,6 +41,25 @@ import Testing
         #expect(result.stderr.contains("Error:") || result.stderr.contains("error:"), "stderr: \(result.stderr)")
     }
 
+    /// Bad input to `ksand validate` is named, with exit status 125 ("could not validate"), before anything is built.
+    @Test(arguments: [
+        (["validate", "--series", "/nonexistent/series", "--command", "true"], "the series /nonexistent/series does not exist"),
+        (["validate", "--git", "/", "a..b", "--command", "true"], "/ is not a git tree"),
+        (["validate", "--patches", "0", "--command", "true"], "--patches 0: expected N or A-B"),
+        (["validate", "--repeat", "0", "--command", "true"], "--repeat 0: must be at least 1"),
+        (["validate", "--alpha", "1.5", "--command", "true"], "--alpha 1.5: must be between 0 and 1"),
+        (["validate", "--for", "slower", "--command", "true"], "slower"),
+        (["validate", "--bisect", "--one", "--command", "true"], "--bisect and --one exclude each other"),
+        (["validate", "--series", KsandProcess.repository + "/Tests/IntegrationTests/Fixtures/validate/eight", "--patches", "9-12", "--command", "true"],
+         "patches 9-12 were asked for, but the series"),
+        (["validate", "--series", KsandProcess.repository + "/README.md", "--command", "true"], "README.md"),
+    ])
+    func validateRefusesBadInput(arguments: [String], says: String) async throws {
+        let result = try await KsandProcess.run(arguments, limit: 120, directory: KsandProcess.repository)
+        #expect(result.status == 125, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains(says), "stderr: \(result.stderr)")
+    }
+
     @Test func namesThatArePathsAndEntriesKsandDidNotMakeAreLeftAlone() async throws {
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         try plantOld(runtime)

@@ -64,6 +64,17 @@ import Testing
         #expect(failing.couldNotValidate?.contains("already fails") == true)
     }
 
+    @Test func aSelectionBeyondTheSeriesIsRefusedBeforeAnythingIsBuilt() async throws {
+        let steps = FakeSteps([:])
+        let report = try await SeriesValidator(series: "s.mbox", patches: patches(8), steps: steps, options: .init(selection: 9...12)).validateSeries()
+        #expect(report.couldNotValidate == "patches 9-12 were asked for, but the series s.mbox has 8 (1-8)")
+        #expect(report.exitStatus == 125)
+        #expect(steps.builtPrefixes.isEmpty)
+        let some = try await SeriesValidator(series: "s", patches: patches(8), steps: FakeSteps([:]), options: .init(selection: 3...4)).validateSeries()
+        #expect(some.patches.map(\.index) == [3, 4])
+        #expect(some.patches[0].comparedWith == 2)
+    }
+
     @Test func anUndecidedComparisonAddsRunsBeforeItDecides() async throws {
         // A 3 % slowdown (60 ms on 2 s) with ±40 ms of noise: three runs each cannot be significant at 5 %.
         let steps = FakeSteps([1: .init(bootMilliseconds: 2060)])
