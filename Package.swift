@@ -84,7 +84,7 @@ let package = Package(
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
         .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
         // Patch-by-patch validation of a series: prefixes built and booted, verdicts against the parent, bisection.
-        .target(name: "Validate", dependencies: ["KernelBuild", "KernelSource", "Suites", "Sandbox", "Regression", "BootTimeline", "ProjectFile"]),
+        .target(name: "Validate", dependencies: ["KernelBuild", "KernelSource", "Suites", "Sandbox", "Regression", "BootTimeline", "ProjectFile", "ContentHash"]),
         // The thin command-line interface.
         .executableTarget(
             name: "ksand",

@@ -10,6 +10,9 @@ extension ValidationReport {
             lines.append("could not validate \(series): \(couldNotValidate)")
             return lines.joined(separator: "\n")
         }
+        if let shard, base == nil, patches.isEmpty {
+            return "shard \(shard.index)/\(shard.count) holds none of the \(seriesLength) patches of \(series) (more shards than patches)"
+        }
         let header = ["#", "PATCH", "BUILD", "WARN", "BOOT ms", "SHUTDOWN ms", "TESTS", "VERDICT"]
         var rows: [[String]] = []
         if let base {

@@ -1,4 +1,5 @@
 import KernelBuild
+import KernelSource
 import Testing
 @testable import Validate
 
@@ -129,6 +130,20 @@ import Testing
         let skip = try await SeriesValidator(series: "test", patches: patches(3), steps: broken, options: .init(seeking: [.regressed])).judgeWhole()
         #expect(skip.exitStatus == 125)
         #expect(broken.builtPrefixes == [0, 3])
+    }
+
+    @Test func aSelectionBeyondTheSeriesCannotBeValidated() async throws {
+        let steps = FakeSteps([:])
+        let report = try await SeriesValidator(series: "test", patches: patches(2), steps: steps, options: .init(selection: 3...4)).validateSeries()
+        #expect(report.couldNotValidate == "patch 3 was asked for, but the series test has 2 patches: select patches 1 to 2")
+        #expect(report.exitStatus == 125 && steps.builtPrefixes.isEmpty)
+    }
+
+    @Test func aPatchIsKnownByTheSHA256OfItsMessage() {
+        let patch = PatchSet.Patch(index: 2, subject: "md: fix", commit: "c0ffee", message: Array("abc".utf8), file: "/p/0002-md-fix.patch")
+        let info = SeriesValidator.PatchInfo(patch)
+        #expect(info.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(info.index == 2 && info.subject == "md: fix" && info.commit == "c0ffee" && info.file == "/p/0002-md-fix.patch")
     }
 
     @Test func aFasterPatchPasses() async throws {
