@@ -84,7 +84,7 @@ let package = Package(
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
         .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
         // Patch-by-patch validation of a series: prefixes built and booted, verdicts against the parent, bisection.
-        .target(name: "Validate", dependencies: ["KernelBuild", "KernelSource", "Suites", "Sandbox", "Regression", "BootTimeline", "ProjectFile"]),
+        .target(name: "Validate", dependencies: ["KernelBuild", "KernelSource", "Suites", "Sandbox", "Regression", "BootTimeline", "ProjectFile", "ContentHash"]),
         // The thin command-line interface.
         .executableTarget(
             name: "ksand",
@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner", "LinuxSourceTree"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
-        .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression"]),
+        .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.

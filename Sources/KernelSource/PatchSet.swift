@@ -41,6 +41,8 @@ public struct PatchSet: Equatable, Sendable {
     public var coverLetter: String?
     /// `N` of the series' `[PATCH vN ...]`, when given.
     public var version: Int?
+    /// The commit the series applies on, when known: a git range's BASE, as its first commit's parent.
+    public var baseCommit: String?
 
     public init(source: String, patches: [Patch], coverLetter: String? = nil, version: Int? = nil) {
         self.source = source

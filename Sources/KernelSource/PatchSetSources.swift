@@ -75,6 +75,7 @@ extension PatchSet {
         }
         var set = try PatchSet(formatPatchDirectory: scratch)
         set.source = "\(tree) \(range)"
+        set.baseCommit = commits[0].count > 1 ? commits[0][1] : nil
         guard set.patches.map(\.commit) == commits.map({ Optional($0[0]) }) else {
             throw .gitFailed(command: "git -C \(tree) format-patch \(range)", status: 0,
                              output: "wrote \(set.patches.count) patches for the \(commits.count) commits of the range")

@@ -34,9 +34,22 @@ public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
         case incompleteShard(Shard, missing: [Int], of: Int)
         /// Shards of the plan that no file holds.
         case missingShards([Shard], tests: Int)
+        /// A `ksand validate` report that is no shard of a validation: a whole one (no `shard`), or one of `--bisect`
+        /// or `--one` (its mode).
+        case notAValidationShard(mode: String)
+        /// A shard of another validation than the first file's (another series, N or `--for`); what differs.
+        case otherValidation(shard: Shard, other: String, otherShard: Shard, difference: String)
+        /// A patch outside its shard's chunk of the series (nil: the chunk is empty).
+        case patchNotInShard(patch: Int, shard: Shard, chunk: ClosedRange<Int>?, seriesLength: Int)
+        /// The same patch twice (in one file, or in two).
+        case duplicatePatch(patch: Int, other: String)
+        /// A shard's validation report that lacks some of its chunk's patches.
+        case incompleteValidationShard(Shard, missing: [Int])
+        /// Shards of the validation that no file holds; how many patches they hold.
+        case missingValidationShards([Shard], patches: Int)
 
         /// A decoding error as one line: where in the document (`tests[2].name`), and what.
-        static func reason(_ error: any Error) -> String {
+        public static func reason(_ error: any Error) -> String {
             guard let error = error as? DecodingError else { return "\(error)" }
             let context: DecodingError.Context
             var detail: String
@@ -99,6 +112,24 @@ public struct ReportError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingShards(let shards, let tests):
             "shard\(shards.count == 1 ? "" : "s") \(Self.list(shards)) \(shards.count == 1 ? "is" : "are") missing "
                 + "(\(tests) test\(tests == 1 ? "" : "s") of the plan): pass every shard's report, \(orAllow)"
+        case .notAValidationShard(let mode) where mode == "series":
+            "is the report of a whole validation (it has no `shard`): merge the reports of `ksand validate --shard K/N --json`"
+        case .notAValidationShard(let mode):
+            "is the report of `ksand validate --\(mode)`, not of a shard: merge the reports of `ksand validate --shard K/N --json`"
+        case .otherValidation(let shard, let other, let otherShard, let difference):
+            "is shard \(shard) of another validation than \(other) (shard \(otherShard)): \(difference); merge the shards of one "
+                + "validation (the same series, N and --for)"
+        case .patchNotInShard(let patch, let shard, let chunk, let length):
+            "holds patch \(patch), which is not in shard \(shard)'s part of the series ("
+                + (chunk.map { "patches \($0.lowerBound)...\($0.upperBound) of \(length)" } ?? "none of its \(length) patches") + "): \(unchanged)"
+        case .duplicatePatch(let patch, let other) where other == file: "holds patch \(patch) twice: \(unchanged)"
+        case .duplicatePatch(let patch, let other): "holds patch \(patch), as \(other) does: pass each shard's report once"
+        case .incompleteValidationShard(let shard, let missing):
+            "lacks patch\(missing.count == 1 ? "" : "es") \(Self.list(missing)) of shard \(shard): the validation was interrupted or cut "
+                + "short; rerun that shard, \(orAllow)"
+        case .missingValidationShards(let shards, let patches):
+            "shard\(shards.count == 1 ? "" : "s") \(Self.list(shards)) \(shards.count == 1 ? "is" : "are") missing "
+                + "(\(patches) patch\(patches == 1 ? "" : "es") of the series): pass every shard's report, \(orAllow)"
         }
         return file.map { "\($0) \(message)" } ?? message
     }

@@ -10,6 +10,8 @@ import Sandbox
 public enum ReportKind {
     /// `ksand test --json`.
     public static let test = "ksand-test"
+    /// `ksand validate --json`.
+    public static let validate = "ksand-validate"
 
     /// The kind of the report in `data`; throws when it is not JSON, or a JSON value that is no ksand report.
     public static func of(_ data: Data) throws(ReportError.Problem) -> String {

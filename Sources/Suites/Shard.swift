@@ -1,9 +1,12 @@
 /// One of N parts of a list, for spreading work over a CI matrix (`ksand test --shard K/N`, `ksand validate --shard
-/// K/N`): item i (0-based, in the list's order) belongs to shard (i mod N) + 1.
+/// K/N`).
 ///
-/// Round-robin rather than contiguous blocks, so the N shards cover every item exactly once, their sizes differ by
-/// at most one, and a list that grows at its end changes each shard by at most one item. The same list and the same
-/// N always give the same parts: shards run on different machines agree without talking to each other.
+/// `ksand test` deals tests round-robin (``owns(index:)``, ``select(_:)``): item i (0-based, in the list's order)
+/// belongs to shard (i mod N) + 1, so a list that grows at its end changes each shard by at most one item.
+/// `ksand validate` cuts the series into contiguous chunks (``contiguousRange(count:)``), so each shard builds one
+/// run of consecutive prefixes, each on top of the one before. Either way the N shards cover every item exactly once
+/// and their sizes differ by at most one, and the same list and the same N always give the same parts: shards run
+/// on different machines agree without talking to each other.
 public struct Shard: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
     /// K: which shard, 1 ≤ K ≤ N.
     public let index: Int
@@ -56,6 +59,18 @@ public struct Shard: Codable, Sendable, Equatable, Hashable, CustomStringConvert
     public func size(of total: Int) -> Int {
         guard total > 0 else { return 0 }
         return total / count + (index - 1 < total % count ? 1 : 0)
+    }
+
+    /// This shard's chunk of a list of `total` items cut into N contiguous chunks, as 0-based indices: the first
+    /// total mod N chunks hold total / N + 1 items, the others total / N, in order, so the chunks of shards 1...N
+    /// follow each other and cover 0..<total exactly once. Empty when the list has fewer items than there are
+    /// shards and this one gets none.
+    public func contiguousRange(count total: Int) -> Range<Int> {
+        guard total > 0 else { return 0..<0 }
+        let (quotient, remainder) = total.quotientAndRemainder(dividingBy: count)
+        let before = index - 1
+        let start = before * quotient + min(before, remainder)
+        return start..<start + quotient + (before < remainder ? 1 : 0)
     }
 
     /// `K/N`.

@@ -105,9 +105,10 @@ extension SuiteReport.Document.BudgetResult {
     }
 }
 
-enum XML {
+/// Text for the XML reports ksand writes (JUnit).
+public enum XML {
     /// Text safe in an attribute or element: the five entities, and characters XML 1.0 forbids dropped.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

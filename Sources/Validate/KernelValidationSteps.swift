@@ -55,7 +55,8 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
             return .built(BuiltPrefix(
                 bzImage: artifact.bzImage, artifactKey: artifact.manifest.key, cached: artifact.wasCached,
                 buildSeconds: artifact.madeSeconds,
-                diagnostics: artifact.diagnostics()?.diagnostics ?? [], kernelRelease: artifact.manifest.kernelRelease))
+                diagnostics: artifact.diagnostics()?.diagnostics ?? [], kernelRelease: artifact.manifest.kernelRelease,
+                compiler: artifact.manifest.compiler))
         } catch {
             switch error {
             case .source(let problem):
@@ -69,6 +70,11 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
                 throw error
             }
         }
+    }
+
+    /// The base and the fragments by file name: `tinyconfig + sandbox.config`.
+    public var configName: String? {
+        ([request.base.description] + request.fragments).map { ($0 as NSString).lastPathComponent }.joined(separator: " + ")
     }
 
     public func measure(_ kernel: BuiltPrefix, runs: Int) async throws -> PrefixMeasurement {

@@ -39,6 +39,17 @@ public struct TestFailureNote: Codable, Equatable, Sendable {
     public var consoleTail: [String]
     /// Whether the test failed on the parent's kernel too.
     public var failedOnParent: Bool
+    /// Whether the kernel panicked, hung or never ran the test's command (boot-failed, not tests-failed); nil in
+    /// reports written before it.
+    public var bootFailed: Bool?
+
+    public init(test: String, reasons: [String], consoleTail: [String] = [], failedOnParent: Bool = false, bootFailed: Bool? = nil) {
+        self.test = test
+        self.reasons = reasons
+        self.consoleTail = consoleTail
+        self.failedOnParent = failedOnParent
+        self.bootFailed = bootFailed
+    }
 }
 
 /// A patch's kernel judged against its parent's: the verdicts and the evidence for each.
@@ -82,7 +93,7 @@ public struct PatchJudgement: Codable, Equatable, Sendable {
             }
             failures.append(TestFailureNote(test: test.id, reasons: reasons,
                                             consoleTail: test.runs.first { !$0.problems.isEmpty }?.consoleTail ?? [],
-                                            failedOnParent: parentTest.map { !$0.passed } ?? false))
+                                            failedOnParent: parentTest.map { !$0.passed } ?? false, bootFailed: test.bootFailed))
         }
 
         var timing: [TimingComparison] = []

@@ -1,6 +1,7 @@
 import Foundation
 import KernelBuild
 import Regression
+import Suites
 
 /// Validates a patch series: each prefix's kernel built (incrementally, cached by content), booted, tested and
 /// timed, and judged against its parent's; or a bisection for the first bad prefix; or one judgement of the whole.
@@ -9,23 +10,6 @@ import Regression
 /// prefix is built and measured at most once per validation (more runs are added when a timing comparison is
 /// undecided, up to ``Options/maxRuns``).
 public actor SeriesValidator {
-    /// A patch as the validator needs it: its place, its names, and the files it touches.
-    public struct PatchInfo: Sendable, Equatable {
-        public var index: Int
-        public var subject: String
-        public var author: String?
-        public var commit: String?
-        public var touchedFiles: [String]
-
-        public init(index: Int, subject: String, author: String? = nil, commit: String? = nil, touchedFiles: [String]) {
-            self.index = index
-            self.subject = subject
-            self.author = author
-            self.commit = commit
-            self.touchedFiles = touchedFiles
-        }
-    }
-
     public struct Options: Sendable {
         /// Runs of each test on each kernel before comparing.
         public var runs: Int
@@ -36,14 +20,18 @@ public actor SeriesValidator {
         public var seeking: Set<PatchVerdict>
         /// Only these patches (1-based, inclusive), each still judged against its parent.
         public var selection: ClosedRange<Int>?
+        /// Only this shard's contiguous chunk of the series (``Shard/contiguousRange(count:)``), each patch still
+        /// judged against its parent; the report records the shard. Takes the place of ``selection``.
+        public var shard: Shard?
 
         public init(runs: Int = 5, maxRuns: Int? = nil, thresholds: RegressionThresholds = .default, seeking: Set<PatchVerdict> = Set(PatchVerdict.bad),
-                    selection: ClosedRange<Int>? = nil) {
+                    selection: ClosedRange<Int>? = nil, shard: Shard? = nil) {
             self.runs = max(1, runs)
             self.maxRuns = max(self.runs, maxRuns ?? 3 * self.runs)
             self.thresholds = thresholds
             self.seeking = seeking
             self.selection = selection
+            self.shard = shard
         }
     }
 
@@ -72,8 +60,8 @@ public actor SeriesValidator {
 
     // MARK: Modes
 
-    /// Every patch (of the selection), each against its parent. A patch that does not apply ends the run: those
-    /// after it are not tested.
+    /// Every patch (of the selection or the shard), each against its parent. A patch that does not apply ends the
+    /// run: those after it are not tested. A shard whose chunk is empty (more shards than patches) builds nothing.
     public func validateSeries() async throws -> ValidationReport {
         let started = ContinuousClock.now
         var report = emptyReport(mode: .series)
@@ -81,12 +69,25 @@ public actor SeriesValidator {
             report.couldNotValidate = "the series \(series) has no patches"
             return finish(report, started: started)
         }
-        if let selection = options.selection, selection.lowerBound < 1 || selection.upperBound > patches.count {
-            report.couldNotValidate = "patches \(selection.lowerBound)-\(selection.upperBound) were asked for, but the series \(series) has "
-                + "\(patches.count) (1-\(patches.count))"
-            return finish(report, started: started)
+        let range: ClosedRange<Int>
+        if let shard = options.shard {
+            let chunk = shard.contiguousRange(count: patches.count)
+            guard !chunk.isEmpty else {
+                say("shard \(shard): none of the \(patches.count) patches of the series (more shards than patches)")
+                return finish(report, started: started)
+            }
+            range = chunk.lowerBound + 1...chunk.upperBound
+            say("shard \(shard): patches \(range.lowerBound)...\(range.upperBound) of \(patches.count)")
+        } else if let selection = options.selection {
+            guard selection.lowerBound >= 1, selection.upperBound <= patches.count else {
+                report.couldNotValidate = "patches \(selection.lowerBound)-\(selection.upperBound) were asked for, but the series \(series) has "
+                    + "\(patches.count) (1-\(patches.count))"
+                return finish(report, started: started)
+            }
+            range = selection
+        } else {
+            range = 1...patches.count
         }
-        let range = options.selection ?? 1...patches.count
         if let problem = try await checkBase() {
             report.couldNotValidate = problem
             report.base = baseSummary()
@@ -254,7 +255,7 @@ public actor SeriesValidator {
     /// while a timing comparison is undecided.
     func judgeRow(_ patch: PatchInfo, prefix index: Int, against reference: Int, touched: Set<String>) async throws -> ValidationReport.Patch {
         let state = try await prefix(index)
-        var row = ValidationReport.Patch(index: patch.index, subject: patch.subject, author: patch.author, commit: patch.commit,
+        var row = ValidationReport.Patch(index: patch.index, subject: patch.subject, author: patch.author, commit: patch.commit, sha256: patch.sha256,
                                          verdict: .pass, verdicts: [.pass], comparedWith: reference, build: buildSummary(state.build))
         switch state.build {
         case .doesNotApply:
@@ -289,6 +290,7 @@ public actor SeriesValidator {
             row.tests = candidate.tests.count
             row.testsPassed = candidate.tests.filter(\.passed).count
             row.runsPerTest = candidate.runsPerTest
+            row.testIDs = candidate.tests.map(\.id)
             row.bootMilliseconds = candidate.pooledMedian(.boot)
             row.shutdownMilliseconds = candidate.pooledMedian(.shutdown)
             row.parentBootMilliseconds = parent.pooledMedian(.boot)
@@ -299,11 +301,13 @@ public actor SeriesValidator {
 
     // MARK: Report
 
+    /// The report of a validation starting now: its settings and the series, nothing judged yet.
     func emptyReport(mode: ValidationReport.Mode) -> ValidationReport {
-        ValidationReport(mode: mode, series: series, seriesLength: patches.count, base: nil, patches: [], bisection: nil, firstBad: nil,
-                         firstBadByVerdict: [:], reproduce: nil, couldNotValidate: nil, builds: 0, cachedBuilds: 0, seconds: 0,
-                         accelerator: nil, alpha: options.thresholds.alpha, minimumMilliseconds: options.thresholds.minimumMilliseconds,
-                         minimumRelative: options.thresholds.minimumRelative, seeking: options.seeking.sorted())
+        ValidationReport(mode: mode, series: series, seriesLength: patches.count, alpha: options.thresholds.alpha,
+                         minimumMilliseconds: options.thresholds.minimumMilliseconds, minimumRelative: options.thresholds.minimumRelative,
+                         seeking: options.seeking.sorted(), started: ValidationReport.timestamp(Date()),
+                         shard: mode == .series ? options.shard.map(ValidationReport.ShardRecord.init) : nil, patchset: patches.map(\.seriesPatch),
+                         config: steps.configName)
     }
 
     func finish(_ report: ValidationReport, started: ContinuousClock.Instant) -> ValidationReport {
@@ -325,13 +329,15 @@ public actor SeriesValidator {
         guard let base = prefixes[0] else { return nil }
         return ValidationReport.Base(build: buildSummary(base.build), bootMilliseconds: base.measurement?.pooledMedian(.boot),
                                      shutdownMilliseconds: base.measurement?.pooledMedian(.shutdown), runsPerTest: base.measurement?.runsPerTest ?? 0,
-                                     testsPassed: base.measurement?.tests.filter(\.passed).count ?? 0, tests: base.measurement?.tests.count ?? 0)
+                                     testsPassed: base.measurement?.tests.filter(\.passed).count ?? 0, tests: base.measurement?.tests.count ?? 0,
+                                     testIDs: base.measurement?.tests.map(\.id))
     }
 
     func buildSummary(_ build: PrefixBuild) -> ValidationReport.Build {
         switch build {
         case .built(let kernel):
-            return .init(state: kernel.cached ? .cached : .built, seconds: kernel.buildSeconds, kernelRelease: kernel.kernelRelease, bzImage: kernel.bzImage)
+            return .init(state: kernel.cached ? .cached : .built, seconds: kernel.buildSeconds, kernelRelease: kernel.kernelRelease, bzImage: kernel.bzImage,
+                         compiler: kernel.compiler)
         case .doesNotApply(let message):
             return .init(state: .doesNotApply, applyError: message)
         case .failed(let errors, let tail, let logPath):
@@ -340,7 +346,7 @@ public actor SeriesValidator {
     }
 
     func untested(_ patch: PatchInfo) -> ValidationReport.Patch {
-        ValidationReport.Patch(index: patch.index, subject: patch.subject, author: patch.author, commit: patch.commit, verdict: .notTested,
+        ValidationReport.Patch(index: patch.index, subject: patch.subject, author: patch.author, commit: patch.commit, sha256: patch.sha256, verdict: .notTested,
                                verdicts: [.notTested], build: .init(state: .notBuilt))
     }
 

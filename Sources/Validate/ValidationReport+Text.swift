@@ -10,6 +10,9 @@ extension ValidationReport {
             lines.append("could not validate \(series): \(couldNotValidate)")
             return lines.joined(separator: "\n")
         }
+        if let shard, base == nil, patches.isEmpty {
+            return "shard \(shard.index)/\(shard.count) holds none of the \(seriesLength) patches of \(series) (more shards than patches)"
+        }
         let header = ["#", "PATCH", "BUILD", "WARN", "BOOT ms", "SHUTDOWN ms", "TESTS", "VERDICT"]
         var rows: [[String]] = []
         if let base {
@@ -58,7 +61,9 @@ extension ValidationReport {
             }
         } else if let firstBad, let patch = patches.first(where: { $0.index == firstBad }) {
             lines.append("first bad patch: \(firstBad) \"\(patch.subject)\" (\(patch.verdict.rawValue))")
-            let others = firstBadByVerdict.filter { $0.value != firstBad }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+            // By patch, then worst verdict first: a dictionary's order differs from run to run.
+            let rank = { (name: String) in PatchVerdict(rawValue: name).flatMap { PatchVerdict.allCases.firstIndex(of: $0) } ?? Int.max }
+            let others = firstBadByVerdict.filter { $0.value != firstBad }.sorted { ($0.value, rank($0.key), $0.key) < ($1.value, rank($1.key), $1.key) }
             if !others.isEmpty { lines.append("first for " + others.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) }
         } else if mode == .one {
             lines.append(patches.last.map { "verdict: \($0.verdict.rawValue)" } ?? "verdict: pass (no patches)")
@@ -69,32 +74,6 @@ extension ValidationReport {
         lines.append("\(builds) build\(builds == 1 ? "" : "s"), \(cachedBuilds) from the cache, \(Int(seconds.rounded())) s"
                      + (accelerator.map { ", under \($0.uppercased())" } ?? ""))
         return lines.joined(separator: "\n")
-    }
-
-    /// Why a patch is bad, in lines: the apply error, the compiler's errors, the new warnings, the failing tests,
-    /// the slower phases with their blame, the budgets.
-    static func evidence(_ patch: Patch) -> [String] {
-        var lines: [String] = []
-        if let applyError = patch.build.applyError { lines += applyError.split(separator: "\n").map(String.init) }
-        if patch.build.state == .failed {
-            lines += (patch.build.errors.isEmpty ? patch.build.tail.suffix(10) : patch.build.errors.prefix(10)).map { "| " + $0 }
-            if let log = patch.build.logPath { lines.append("full log: \(log)") }
-        }
-        lines += patch.newWarnings.prefix(10).map { "new: " + $0.text }
-        for failure in patch.failures {
-            lines.append("\(failure.test) failed\(failure.failedOnParent ? " (also on the parent)" : ""): " + (failure.reasons.first ?? ""))
-            lines += failure.reasons.dropFirst().prefix(4).map { "  " + $0 }
-        }
-        for timing in patch.timing where timing.outcome == .slower || timing.outcome == .uncertain {
-            lines.append("\(timing.test) \(timing.phase.rawValue): \(Int(timing.parentMedianMilliseconds.rounded())) → "
-                         + "\(Int(timing.patchMedianMilliseconds.rounded())) ms, \(timing.reason)")
-            if let blame = timing.blame { lines.append("  blame: \(blame)") }
-        }
-        for breach in patch.breaches {
-            lines.append("\(breach.test) \(breach.phase.rawValue) \(Int(breach.measuredMilliseconds.rounded())) ms is over its "
-                         + "\(Int(breach.limitMilliseconds.rounded())) ms budget" + (breach.parentMet == false ? " (already on the parent)" : ""))
-        }
-        return lines
     }
 
     static func buildCell(_ build: Build) -> String {

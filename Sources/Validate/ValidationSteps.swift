@@ -28,14 +28,18 @@ public struct BuiltPrefix: Codable, Equatable, Sendable {
     public var diagnostics: [BuildDiagnostic]
     /// `6.1.158`.
     public var kernelRelease: String
+    /// The compiler's version, as the kernel's manifest records it.
+    public var compiler: String?
 
-    public init(bzImage: String, artifactKey: String, cached: Bool, buildSeconds: Double? = nil, diagnostics: [BuildDiagnostic], kernelRelease: String) {
+    public init(bzImage: String, artifactKey: String, cached: Bool, buildSeconds: Double? = nil, diagnostics: [BuildDiagnostic], kernelRelease: String,
+                compiler: String? = nil) {
         self.bzImage = bzImage
         self.artifactKey = artifactKey
         self.cached = cached
         self.buildSeconds = buildSeconds
         self.diagnostics = diagnostics
         self.kernelRelease = kernelRelease
+        self.compiler = compiler
     }
 }
 
@@ -51,4 +55,12 @@ public protocol ValidationSteps: Sendable {
 
     /// Boots `kernel` `runs` times for each test (the suites, or the command) and measures each run.
     func measure(_ kernel: BuiltPrefix, runs: Int) async throws -> PrefixMeasurement
+
+    /// The configuration every prefix is built with, as reports name it (`tinyconfig + sandbox.config`); nil when
+    /// there is none to name.
+    var configName: String? { get }
+}
+
+extension ValidationSteps {
+    public var configName: String? { nil }
 }

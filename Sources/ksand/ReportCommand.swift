@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Sandbox
 import Suites
+import Validate
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,10 +23,15 @@ struct ReportMergeCommand: ParsableCommand {
             number of tests), each shard once, each with all its tests. Exit status 0 when every test passed, 1 on
             any failure, 125 when the reports cannot be merged (unreadable, not a ksand report, of another kind or
             plan, a shard or test twice, a shard missing), with the file and what to do.
+
+            The --json reports of `ksand validate --shard K/N` merge the same way into the validation of the whole
+            series: every patch once, in order, builds summed, the first bad patch found again; they must be shards
+            of one validation (the same series, N and --for). Exit status as `ksand validate`'s: 0 every patch is
+            good, 1 a bad patch was found, 125 the series could not be validated or the reports cannot be merged.
             """
     )
 
-    @Argument(help: ArgumentHelp("The shards' reports (`ksand test --shard K/N --json REPORT.json`).", valueName: "REPORT.json"))
+    @Argument(help: ArgumentHelp("The shards' reports (`ksand test|validate --shard K/N --json REPORT.json`).", valueName: "REPORT.json"))
     var reports: [String]
     @Option(help: ArgumentHelp("Write the merged JSON report to this file.", valueName: "FILE")) var json: String
     @Option(help: ArgumentHelp("Also write the merged report as JUnit XML to this file.", valueName: "FILE")) var junit: String?
@@ -59,14 +65,15 @@ struct ReportMergeCommand: ParsableCommand {
                 throw ExitCode(SandboxExitCode.setupError.rawValue)
             }
         }
-        if !merged.passed { throw ExitCode(1) }
+        if merged.status != 0 { throw ExitCode(merged.status) }
     }
 
     /// What a merge gave, whatever the kind of report: the documents to write, the verdict, what to tell the user.
     struct MergedReports {
         var json: Data
         var junit: () -> String
-        var passed: Bool
+        /// The exit status the merged run would have had.
+        var status: Int32
         var summary: String
         var warnings: [String]
     }
@@ -77,6 +84,7 @@ struct ReportMergeCommand: ParsableCommand {
     /// How to merge each kind of report (``ReportKind``), by kind. A new kind of report is one more entry.
     static let mergers: [String: Merger] = [
         ReportKind.test: mergeTestReports,
+        ReportKind.validate: mergeValidationReports,
     ]
 
     static func mergeTestReports(_ inputs: [(file: String, data: Data)], allowMissing: Bool) throws(ReportError) -> MergedReports {
@@ -98,7 +106,28 @@ struct ReportMergeCommand: ParsableCommand {
         guard let json = try? JSONDocument.prettyPrinted(document) else {
             throw ReportError(file: inputs.first?.file, problem: .malformed(kind: ReportKind.test, reason: "a number JSON cannot write"))
         }
-        return MergedReports(json: json, junit: { document.junit() }, passed: document.passed, summary: summary.joined(separator: "\n"),
+        return MergedReports(json: json, junit: { document.junit() }, status: document.passed ? 0 : 1, summary: summary.joined(separator: "\n"),
                              warnings: warnings)
+    }
+
+    static func mergeValidationReports(_ inputs: [(file: String, data: Data)], allowMissing: Bool) throws(ReportError) -> MergedReports {
+        var reports: [(file: String, report: ValidationReport)] = []
+        for (file, data) in inputs { reports.append((file, try ValidationReport.read(data, file: file))) }
+        let merge = try ValidationReport.merge(reports, allowMissing: allowMissing)
+        let merged = merge.report
+        var warnings: [String] = []
+        if !merge.missingShards.isEmpty {
+            warnings.append("shard\(merge.missingShards.count == 1 ? "" : "s") "
+                + merge.missingShards.map(\.description).joined(separator: ", ") + " missing")
+        }
+        if !merge.missingPatches.isEmpty {
+            warnings.append("\(merge.missingPatches.count) of the series' \(merged.seriesLength) patches are not in the merged report: "
+                + merge.missingPatches.map(String.init).joined(separator: ", "))
+        }
+        guard let json = try? JSONDocument.prettyPrinted(merged) else {
+            throw ReportError(file: inputs.first?.file, problem: .malformed(kind: ReportKind.validate, reason: "a number JSON cannot write"))
+        }
+        return MergedReports(json: json, junit: { merged.junit() }, status: merged.exitStatus,
+                             summary: "\(merge.shards.count) shard\(merge.shards.count == 1 ? "" : "s")\n" + merged.text(), warnings: warnings)
     }
 }

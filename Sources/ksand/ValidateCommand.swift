@@ -63,7 +63,14 @@ struct ValidateCommand: AsyncParsableCommand {
     var seeking: [PatchVerdict] = []
     @Option(help: ArgumentHelp("Validate only patch N, or patches A-B (each still against its parent).", valueName: "N|A-B")) var patches: String?
 
+    @Option(help: ArgumentHelp("Validate only part K of N of the series (contiguous parts, for a CI matrix).", valueName: "K/N"))
+    var shard: String?
+
     @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "FILE")) var json: String?
+    @Option(help: ArgumentHelp("Write the report as JUnit XML to this file.", valueName: "FILE")) var junit: String?
+    @Option(help: ArgumentHelp("Write the report as a KCIDB v5 document to this file.", valueName: "FILE")) var kcidb: String?
+    @Option(help: ArgumentHelp("The origin of the KCIDB document's objects: lowercase letters, digits and _.", valueName: "NAME"))
+    var kcidbOrigin = "ksand"
 
     func validate() throws {
         if git != nil && range == nil { throw ValidationError("--git \(git!) needs the commits as BASE..HEAD, e.g. ksand validate --git \(git!) v6.1..HEAD") }
@@ -81,10 +88,18 @@ struct ValidateCommand: AsyncParsableCommand {
         if let user, Self.parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
         if user != nil && command == nil { throw ValidationError("--user applies to --command; a suite's test sets its own user") }
         if command != nil && (!suite.isEmpty || filter != nil) { throw ValidationError("--command replaces the suites: drop --suite and --filter") }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) }
+            if bisect || one || patches != nil {
+                throw ValidationError("--shard \(shard) validates part of the series patch by patch; it does not go with --bisect, --one or --patches")
+            }
+        }
+        do { try KCIDBDocument.check(origin: kcidbOrigin) } catch { throw ValidationError(error.description) }
     }
 
     func run() async throws {
         let started = ContinuousClock.now
+        let startDate = Date()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-validate-\(getpid())-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let steps: KernelValidationSteps
@@ -107,13 +122,12 @@ struct ValidateCommand: AsyncParsableCommand {
             report("error: \(error)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
-        let info = patchSet.patches.map {
-            SeriesValidator.PatchInfo(index: $0.index, subject: $0.subject, author: $0.author, commit: $0.commit, touchedFiles: $0.touchedFiles)
-        }
+        let info = patchSet.patches.map(SeriesValidator.PatchInfo.init)
         let options = SeriesValidator.Options(
             runs: `repeat`, maxRuns: maxRepeat,
             thresholds: RegressionThresholds(alpha: alpha, minimumMilliseconds: minEffectMs, minimumRelative: minEffectPercent / 100),
-            seeking: seeking.isEmpty ? Set(PatchVerdict.bad) : Set(seeking), selection: patches.flatMap(Self.selection))
+            seeking: seeking.isEmpty ? Set(PatchVerdict.bad) : Set(seeking), selection: patches.flatMap(Self.selection),
+            shard: shard.flatMap { try? Shard(parsing: $0) })
         let validator = SeriesValidator(series: patchSet.source, patches: info, steps: steps, options: options, say: { report($0) })
         let trap = SignalTrap { _ in steps.interrupt() }
         report("validating \(patchSet.patches.count) patch\(patchSet.patches.count == 1 ? "" : "es") of \(patchSet.source)"
@@ -133,6 +147,8 @@ struct ValidateCommand: AsyncParsableCommand {
         _ = trap
         if let first = result.firstBad { result.reproduce = reproduceCommand(patch: first) }
         result.seconds = (ContinuousClock.now - started) / .seconds(1)
+        result.started = ValidationReport.timestamp(startDate)
+        if let git, let range { result.git = ValidationReport.GitSource(tree: absolute(git), range: range, baseCommit: patchSet.baseCommit) }
         if let reason = result.couldNotValidate {
             report("error: could not validate \(patchSet.source): \(reason)")
         } else {
@@ -143,6 +159,16 @@ struct ValidateCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             guard let data = try? encoder.encode(result), FileManager.default.createFile(atPath: absolute(json), contents: data) else {
                 report("error: cannot write the JSON report to \(json)")
+                throw ExitCode(SandboxExitCode.setupError.rawValue)
+            }
+        }
+        if let junit, !FileManager.default.createFile(atPath: absolute(junit), contents: Data(result.junit().utf8)) {
+            report("error: cannot write the JUnit report to \(junit)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
+        if let kcidb {
+            guard let data = try? result.kcidb(origin: kcidbOrigin).json(), FileManager.default.createFile(atPath: absolute(kcidb), contents: data) else {
+                report("error: cannot write the KCIDB report to \(kcidb)")
                 throw ExitCode(SandboxExitCode.setupError.rawValue)
             }
         }

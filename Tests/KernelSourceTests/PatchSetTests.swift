@@ -165,6 +165,8 @@ struct SeriesRepositoryError: Error { var arguments: [String]; var output: Strin
         #expect(series.patches.map(\.subject) == Self.subjects)
         #expect(series.source == "\(repository.path) base..main")
         #expect(series.patches.allSatisfy { $0.file == nil && $0.commit != nil })
+        let base = String(decoding: try await repository.git("rev-parse", "base"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(series.baseCommit == base && base.count == 40)
 
         // Its prefixes apply, one after the other, to the base.
         let tree = repository.root.appendingPathComponent("tree").path

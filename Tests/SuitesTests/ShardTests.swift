@@ -86,6 +86,39 @@ import Suites
         }
     }
 
+    @Test func contiguousChunksFollowEachOther() throws {
+        #expect(try (1...3).map { try Shard(index: $0, count: 3).contiguousRange(count: 7) } == [0..<3, 3..<5, 5..<7])
+        #expect(try (1...4).map { try Shard(index: $0, count: 4).contiguousRange(count: 8) } == [0..<2, 2..<4, 4..<6, 6..<8])
+        #expect(try Shard(parsing: "1/1").contiguousRange(count: 5) == 0..<5)
+        // More shards than items: the first ones get one each, the rest none.
+        #expect(try (1...5).map { try Shard(index: $0, count: 5).contiguousRange(count: 2).count } == [1, 1, 0, 0, 0])
+        #expect(try Shard(parsing: "2/3").contiguousRange(count: 0).isEmpty)
+        #expect(try Shard(parsing: "2/3").contiguousRange(count: -4).isEmpty)
+    }
+
+    /// For many list lengths and shard counts: the chunks of shards 1...N, in order, are 0..<total with no gap and
+    /// no overlap, their sizes differ by one at most and agree with `size(of:)`, and the same inputs give the same
+    /// chunks.
+    @Test func contiguousChunksCoverEveryItemExactlyOnceAndBalance() throws {
+        for total in [0, 1, 2, 3, 5, 7, 10, 31, 64, 100, 257] {
+            for count in [1, 2, 3, 4, 5, 7, 8, 13, 64, 100, 999, 1000] {
+                var next = 0
+                var sizes: [Int] = []
+                for index in 1...count {
+                    let shard = try Shard(index: index, count: count)
+                    let chunk = shard.contiguousRange(count: total)
+                    #expect(chunk.lowerBound == next, "\(total) items, shard \(shard)")
+                    #expect(chunk == shard.contiguousRange(count: total))
+                    #expect(chunk.count == shard.size(of: total))
+                    next = chunk.upperBound
+                    sizes.append(chunk.count)
+                }
+                #expect(next == total, "\(total) items in \(count) shards")
+                #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1, "\(total) items in \(count) shards: \(sizes)")
+            }
+        }
+    }
+
     @Test func encodesAsIndexAndCountAndRefusesABadOne() throws {
         let shard = try Shard(parsing: "2/5")
         let data = try JSONEncoder().encode(shard)

@@ -1,4 +1,5 @@
 import KernelBuild
+import KernelSource
 import Testing
 @testable import Validate
 
@@ -29,7 +30,7 @@ import Testing
         #expect(report.patches[0].shutdownMilliseconds! < report.patches[0].parentShutdownMilliseconds!)
         let text = report.text()
         #expect(text.contains("first bad patch: 2 \"patch number 2\" (new-warnings)"))
-        #expect(text.contains("first for budget-breached: 3, regressed: 3"))
+        #expect(text.contains("first for regressed: 3, budget-breached: 3"))
     }
 
     @Test func aPatchThatDoesNotApplyEndsTheRun() async throws {
@@ -140,6 +141,13 @@ import Testing
         let skip = try await SeriesValidator(series: "test", patches: patches(3), steps: broken, options: .init(seeking: [.regressed])).judgeWhole()
         #expect(skip.exitStatus == 125)
         #expect(broken.builtPrefixes == [0, 3])
+    }
+
+    @Test func aPatchIsKnownByTheSHA256OfItsMessage() {
+        let patch = PatchSet.Patch(index: 2, subject: "md: fix", commit: "c0ffee", message: Array("abc".utf8), file: "/p/0002-md-fix.patch")
+        let info = SeriesValidator.PatchInfo(patch)
+        #expect(info.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(info.index == 2 && info.subject == "md: fix" && info.commit == "c0ffee" && info.file == "/p/0002-md-fix.patch")
     }
 
     @Test func aFasterPatchPasses() async throws {
