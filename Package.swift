@@ -110,7 +110,8 @@ let package = Package(
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner", "LinuxSourceTree"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
-        .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner"]),
+        .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.

@@ -155,9 +155,7 @@ struct ValidateCommand: AsyncParsableCommand {
             print(result.text(colors: isatty(STDOUT_FILENO) == 1))
         }
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            guard let data = try? encoder.encode(result), FileManager.default.createFile(atPath: absolute(json), contents: data) else {
+            guard let data = try? JSONDocument.prettyPrinted(result), FileManager.default.createFile(atPath: absolute(json), contents: data) else {
                 report("error: cannot write the JSON report to \(json)")
                 throw ExitCode(SandboxExitCode.setupError.rawValue)
             }
