@@ -55,6 +55,8 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Smallest slowdown that counts, in milliseconds.") var minEffectMs = RegressionThresholds.default.minimumMilliseconds
     @Option(help: "Smallest slowdown that counts, in percent of the parent's median.") var minEffectPercent = RegressionThresholds.default.minimumRelative * 100
     @OptionGroup var machineOptions: MachineOptions
+    @Option(name: .customLong("append"), help: ArgumentHelp("Extra kernel command-line argument for every boot (repeatable; e.g. initcall_debug, so the blame of a slower boot names initcalls).", valueName: "ARG"))
+    var kernelArguments: [String] = []
 
     @Flag(help: "Find the first bad patch by binary search instead of validating every one.") var bisect = false
     @Flag(help: "Judge the whole series once against the base: exit 0 good, 1 bad, 125 skip (for git bisect run).") var one = false
@@ -211,7 +213,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     private func testPlan(project: ProjectFile?) throws -> TestPlan {
         var base = SandboxSpec(kernel: nil, command: [], workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath)
-        machineOptions.apply(to: &base, project: project?.sandbox)
+        machineOptions.apply(to: &base, project: project?.sandbox, kernelArguments: kernelArguments)
         let budgets = project?.budgets ?? [:]
         if let command {
             return TestPlan(command: ["/bin/sh", "-c", command], user: user.flatMap(Self.parseUser), projectBudgets: budgets, base: base, repeats: `repeat`)
@@ -243,6 +245,7 @@ struct ValidateCommand: AsyncParsableCommand {
         if let user { words += ["--user", user] }
         for path in suite { words += ["--suite", absolute(path)] }
         if let filter { words += ["--filter", filter] }
+        for argument in kernelArguments { words += ["--append", argument] }
         words += ["--repeat", String(`repeat`)]
         return words.map(Self.shellQuoted).joined(separator: " ")
     }
