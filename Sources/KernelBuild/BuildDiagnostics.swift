@@ -39,7 +39,7 @@ public struct BuildDiagnostic: Equatable, Hashable, Sendable, Codable {
 
     /// The diagnostics in `log`, in order; `tree` is the source tree make compiled, for relative paths.
     public static func parse(log: String, tree: String) -> [BuildDiagnostic] {
-        let prefixes = [tree.hasSuffix("/") ? tree : tree + "/", "./"]
+        let prefixes = [tree.hasSuffix("/") ? tree : tree + "/"]
         return log.split(separator: "\n", omittingEmptySubsequences: true).compactMap { parse(line: $0, prefixes: prefixes) }
     }
 
@@ -61,12 +61,19 @@ public struct BuildDiagnostic: Equatable, Hashable, Sendable, Codable {
                 option = String(message[message.index(open.lowerBound, offsetBy: 2)..<message.index(before: message.endIndex)])
                 message = message[..<open.lowerBound]
             }
-            var file = String(location[0])
-            for prefix in prefixes where file.hasPrefix(prefix) {
-                file.removeFirst(prefix.count)
-                break
+            // The tree's own prefix and `./`, as often as they come: printed again, the path must read the same.
+            var file = Substring(location[0])
+            while true {
+                if file.hasPrefix("./") {
+                    file.removeFirst(2)
+                } else if let prefix = prefixes.first(where: { file.hasPrefix($0) }) {
+                    file.removeFirst(prefix.count)
+                } else {
+                    break
+                }
             }
-            return BuildDiagnostic(file: file, line: lineNumber, column: column, severity: marker.1, message: String(message), option: option)
+            guard !file.isEmpty else { continue }
+            return BuildDiagnostic(file: String(file), line: lineNumber, column: column, severity: marker.1, message: String(message), option: option)
         }
         return nil
     }

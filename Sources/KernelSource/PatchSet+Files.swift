@@ -11,8 +11,11 @@ extension PatchSet.Patch {
             guard path != "/dev/null" else { return }
             let components = path.split(separator: "/", omittingEmptySubsequences: false)
             guard components.count > stripping else { return }
-            let relative = components.dropFirst(stripping).joined(separator: "/")
-            if !relative.isEmpty, !files.contains(relative) { files.append(relative) }
+            let kept = components.dropFirst(stripping)
+            // Only a path inside the tree is a file the patch touches (git apply refuses the others).
+            guard !kept.isEmpty, kept.first?.isEmpty == false, !kept.contains("..") else { return }
+            let relative = kept.joined(separator: "/")
+            if !files.contains(relative) { files.append(relative) }
         }
         var oldLeft = 0, newLeft = 0
         for line in message.split(separator: 0x0a, omittingEmptySubsequences: false) {

@@ -234,4 +234,10 @@ struct SeriesRepositoryError: Error { var arguments: [String]; var output: Strin
         #expect(patch(text).touchedFiles == ["kernel/a.c"])
         #expect(patch(text, strip: 0).touchedFiles == ["linux.orig/kernel/a.c", "linux/kernel/a.c"])
     }
+
+    /// Found by fuzzing: `a//dev/null` stripped of `a/` is an absolute path, outside any tree.
+    @Test func pathsOutsideTheTreeAreNotFilesItTouches() {
+        let text = "--- a//dev/null\n+++ b/../etc/passwd\n@@ -1 +1 @@\n-a\n+b\nrename from /abs\n"
+        #expect(patch(text).touchedFiles.isEmpty)
+    }
 }

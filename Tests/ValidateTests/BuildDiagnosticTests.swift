@@ -34,6 +34,15 @@ import Testing
         #expect(diagnostics[1].severity == .error)
     }
 
+    /// Found by fuzzing: a path with `./` twice read back as another diagnostic once printed.
+    @Test func aPathIsReadTheSameWayOnceItIsPrinted() {
+        let once = BuildDiagnostic.parse(log: "/t/././include/linux/kernel.h:07: warning: w", tree: "/t")
+        #expect(once.map(\.file) == ["include/linux/kernel.h"])
+        #expect(BuildDiagnostic.parse(log: once[0].text, tree: "/t") == once)
+        #expect(BuildDiagnostic.parse(log: "./:1:2: warning: no file left", tree: "/t").isEmpty)
+        #expect(BuildDiagnostic.parse(log: ".//t/./a.c:1: warning: w", tree: "/t").map(\.file) == ["a.c"])
+    }
+
     @Test func aWarningThatOnlyMovedIsNotNew() {
         let parent = [BuildDiagnostic(file: "a.c", line: 10, severity: .warning, message: "unused variable ‘x’", option: "-Wunused-variable")]
         var moved = parent
