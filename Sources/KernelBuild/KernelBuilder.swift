@@ -271,13 +271,17 @@ public struct KernelBuilder: Sendable {
 
     // MARK: Helpers
 
-    /// One build directory per source and config inputs (by path, so edits rebuild incrementally). The patches are
-    /// not part of it: switching series, adding a patch or building with `--no-patches` renews only the files the
-    /// patches touch, so make recompiles those objects instead of the whole kernel.
+    /// One build directory per source, base and fragment names. The patches are not part of it: switching series,
+    /// adding a patch or building with `--no-patches` renews only the files the patches touch, so make recompiles
+    /// those objects instead of the whole kernel. Nor are the fragments' directories or contents: an edited fragment
+    /// rebuilds incrementally (Kbuild follows each symbol into the objects that use it), and a second checkout of the
+    /// same project (a CI clone, a worktree) finds the build directory the first one left instead of building cold.
     private func buildDirectory(for source: SourceTree) throws(KernelBuildError) -> String {
         let sourceKey = source.kind == .tarball ? source.identity : URL(fileURLWithPath: source.origin).standardizedFileURL.path
-        let parts = [sourceKey, request.inPlace ? "in-place" : "copy", request.base.description, request.fragments.joined(separator: ","),
-                     request.architecture]
+        let base: String
+        if case .file(let path) = request.base { base = "file:" + (path as NSString).lastPathComponent } else { base = request.base.description }
+        let parts = [sourceKey, request.inPlace ? "in-place" : "copy", base,
+                     request.fragments.map { ($0 as NSString).lastPathComponent }.joined(separator: ","), request.architecture]
         let directory = request.kernelCache + "/build/" + String(ContentHasher.hex(of: parts.joined(separator: "\n")).prefix(24))
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

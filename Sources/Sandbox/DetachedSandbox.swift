@@ -150,13 +150,21 @@ public struct DetachedSandbox: Sendable {
     /// Whether the guest reached its power-off: the init's marker is near the end of the console log (only its
     /// last 64 KiB are read: a log can be as large as its limit).
     public var consoleShowsPowerOff: Bool {
-        guard let handle = FileHandle(forReadingAtPath: consoleLogPath) else { return false }
-        defer { try? handle.close() }
-        guard let end = try? handle.seekToEnd() else { return false }
-        try? handle.seek(toOffset: end > 65536 ? end - 65536 : 0)
-        guard let data = try? handle.readToEnd() else { return false }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = consoleTail
         return text.contains("reboot: Power down") || text.contains(GuestMarker.powerOff.line())
+    }
+
+    /// Whether the kernel halted instead of powering off (`reboot: System halted`: no ACPI, or `acpi=off`).
+    public var consoleShowsHalt: Bool { consoleTail.contains("reboot: System halted") }
+
+    /// The console log's last 64 KiB, where the end of a shutdown is.
+    private var consoleTail: String {
+        guard let handle = FileHandle(forReadingAtPath: consoleLogPath) else { return "" }
+        defer { try? handle.close() }
+        guard let end = try? handle.seekToEnd() else { return "" }
+        try? handle.seek(toOffset: end > 65536 ? end - 65536 : 0)
+        guard let data = try? handle.readToEnd() else { return "" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func writeAtomically(_ data: Data?, to path: String) throws(SandboxError) {

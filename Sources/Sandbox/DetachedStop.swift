@@ -30,12 +30,12 @@ public struct DetachedStop: Sendable {
         }
 
         /// A stop the reaper carried out, summarised.
-        init(report: StopReport, guestPoweredOff: Bool, exitStatus: Int32?, prefix: String) {
+        init(report: StopReport, guestPoweredOff: Bool, halted: Bool = false, exitStatus: Int32?, prefix: String) {
             let seconds = report.duration.seconds
             self.init(endedBy: report.endedBy, seconds: seconds, ioMovingWhenKilled: report.ioMovingWhenKilled,
                       guestPoweredOff: guestPoweredOff, exitStatus: exitStatus,
                       summary: prefix + DetachedStop.summary(step: report.endedBy, seconds: seconds, moving: report.ioMovingWhenKilled,
-                                                             poweredOff: guestPoweredOff),
+                                                             poweredOff: guestPoweredOff, halted: halted),
                       log: report.log, failed: false)
         }
     }
@@ -93,7 +93,7 @@ public struct DetachedStop: Sendable {
             return Outcome(endedBy: nil, seconds: wall, ioMovingWhenKilled: false, guestPoweredOff: poweredOff, exitStatus: result.exitStatus,
                            summary: "had already exited with status \(result.exitStatus)", log: [], failed: false)
         }
-        return Outcome(report: stop, guestPoweredOff: poweredOff, exitStatus: result.exitStatus, prefix: "")
+        return Outcome(report: stop, guestPoweredOff: poweredOff, halted: sandbox.consoleShowsHalt, exitStatus: result.exitStatus, prefix: "")
     }
 
     /// Its ksand is gone, so nobody holds the command channel: the init has already been told the host left and
@@ -110,10 +110,15 @@ public struct DetachedStop: Sendable {
         return Outcome(report: report, guestPoweredOff: report.endedBy == .ask, exitStatus: nil, prefix: "its ksand was gone; ")
     }
 
-    static func summary(step: StopReport.Step, seconds: Double, moving: Bool, poweredOff: Bool) -> String {
+    /// `halted`: the kernel said `reboot: System halted` (no ACPI to power off with). Its QEMU then ends on the
+    /// reaper's SIGTERM, or first on the supervising ksand's own once the command's status is in: either way the
+    /// guest halted rather than powered off.
+    static func summary(step: StopReport.Step, seconds: Double, moving: Bool, poweredOff: Bool, halted: Bool = false) -> String {
         let time = String(format: "%.2fs", seconds)
         switch step {
         case .alreadyGone: return "was already gone"
+        case .ask where halted:
+            return "stopped after \(time): the guest shut down but its kernel halted instead of powering off (no ACPI?)"
         case .ask: return "stopped after \(time): the guest powered off" + (poweredOff ? "" : " (no power-off line on its console)")
         case .sigterm where poweredOff:
             return "the guest shut down but its kernel halted instead of powering off (no ACPI?); QEMU ended on SIGTERM after \(time), once its I/O had stalled"

@@ -33,6 +33,16 @@ import Testing
     }
 
     /// A sandbox without a record yet is listed with its name, state and directory only.
+    /// Without ACPI the kernel halts; whichever ends its QEMU first (the supervising ksand or the stop's reaper), the
+    /// summary says it halted rather than powered off.
+    @Test func aHaltedGuestIsSaidToHaveHaltedHoweverItsQEMUEnded() {
+        #expect(DetachedStop.summary(step: .ask, seconds: 2.12, moving: false, poweredOff: true, halted: true)
+            == "stopped after 2.12s: the guest shut down but its kernel halted instead of powering off (no ACPI?)")
+        #expect(DetachedStop.summary(step: .sigterm, seconds: 2.5, moving: false, poweredOff: true, halted: true)
+            .hasPrefix("the guest shut down but its kernel halted instead of powering off (no ACPI?); QEMU ended on SIGTERM"))
+        #expect(DetachedStop.summary(step: .ask, seconds: 0.1, moving: false, poweredOff: true) == "stopped after 0.10s: the guest powered off")
+    }
+
     @Test func psListsASandboxWithoutARecord() throws {
         let listing = DetachedSandbox.Listing(Self.sandbox, state: .running(ready: false), record: nil)
         let golden = #"{"directory":"\/run\/user\/1000\/ksand\/sandboxes\/web","name":"web","state":"booting"}"#
