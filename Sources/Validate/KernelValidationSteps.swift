@@ -20,6 +20,8 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
     private let runner = Mutex<SuiteRunner?>(nil)
     private let interrupted = Atomic<Bool>(false)
     private let warnings = Warnings()
+    /// The series' patches as files for `git apply`, written once: each prefix takes its first k.
+    private let writtenPatches = Mutex<[PatchApplier.Patch]?>(nil)
 
     /// `scratch` is a directory of the caller's where the patches are written for `git apply`. With
     /// `comparingWarnings`, every build compiles what the whole series touches, so each prefix's log has those
@@ -46,9 +48,18 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
 
     public var wasInterrupted: Bool { interrupted.load(ordering: .sequentiallyConsistent) }
 
+    private func patchFiles() throws -> [PatchApplier.Patch] {
+        try writtenPatches.withLock { written in
+            if let written { return written }
+            let patches = try series.applierPatches(writingTo: scratch)
+            written = patches
+            return patches
+        }
+    }
+
     public func build(prefix: Int) async throws -> PrefixBuild {
         var request = self.request
-        request.patchList = try series.applierPatches(prefix, writingTo: scratch)
+        request.patchList = Array(try patchFiles().prefix(prefix))
         let builder = KernelBuilder(request: request, control: control, say: say, progress: progress)
         do {
             let artifact = try await builder.build()

@@ -268,9 +268,10 @@ public actor SeriesValidator {
             guard let referenceKernel = try await prefix(reference).build.kernel else { throw SeriesValidationError.notBuilt(prefix: reference) }
             var runs = options.runs
             var judgement: PatchJudgement
+            var candidate: PrefixMeasurement, parent: PrefixMeasurement
             while true {
-                let candidate = try await measured(index, runs: runs)
-                let parent = try await measured(reference, runs: runs)
+                candidate = try await measured(index, runs: runs)
+                parent = try await measured(reference, runs: runs)
                 // Warnings are compared only when sought: otherwise the builds were not made to print them all.
                 judgement = PatchJudgement.judge(candidate: (kernel, candidate), reference: (referenceKernel, parent),
                                                  touched: options.seeking.contains(.newWarnings) ? touched : [], thresholds: options.thresholds)
@@ -280,7 +281,6 @@ public actor SeriesValidator {
                     + "\(wanted) runs each before comparing again")
                 runs = wanted
             }
-            let candidate = try await measured(index, runs: runs), parent = try await measured(reference, runs: runs)
             row.verdict = judgement.verdict
             row.verdicts = judgement.verdicts
             row.newWarnings = judgement.newWarnings

@@ -27,10 +27,7 @@ struct KernelInputOptions: ParsableArguments {
     }
 
     /// The project file in effect: --project, or the nearest ksand.toml.
-    func loadProject() throws -> ProjectFile? {
-        if let project { return try ProjectFile(contentsOf: absolute(project)) }
-        return try ProjectFile.find(from: FileManager.default.currentDirectoryPath).map { try ProjectFile(contentsOf: $0) }
-    }
+    func loadProject() throws -> ProjectFile? { try loadProjectFile(project) }
 
     /// The build request: these options over the project's `[kernel]` section over the defaults.
     func request(project: ProjectFile?) throws -> KernelBuildRequest {
@@ -50,6 +47,21 @@ struct KernelInputOptions: ParsableArguments {
             fragments: fragments, jobs: jobs ?? project?.kernel.jobs ?? ProcessInfo.processInfo.activeProcessorCount,
             cacheRoot: cache.path)
     }
+}
+
+/// The project file `path` names, or the nearest ksand.toml in the current directory or a parent.
+func loadProjectFile(_ path: String?) throws -> ProjectFile? {
+    if let path { return try ProjectFile(contentsOf: absolute(path)) }
+    return try ProjectFile.find(from: FileManager.default.currentDirectoryPath).map { try ProjectFile(contentsOf: $0) }
+}
+
+/// `UID` (with the caller's group) or `UID:GID`, as `--user` takes it; nil for anything else.
+func userAndGroup(_ text: String) -> (uid: UInt32, gid: UInt32)? {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    guard let uid = UInt32(parts[0]) else { return nil }
+    if parts.count == 1 { return (uid, getgid()) }
+    guard parts.count == 2, let gid = UInt32(parts[1]) else { return nil }
+    return (uid, gid)
 }
 
 /// A path made absolute against the current directory.

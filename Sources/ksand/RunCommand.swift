@@ -66,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             report("error: --name \(SandboxError.invalidSandboxName(name))")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
-        if let user, parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
+        if let user, userAndGroup(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
     }
 
     func run() async throws {
@@ -85,7 +85,7 @@ struct RunCommand: AsyncParsableCommand {
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let identity = user.flatMap(parseUser)
+        let identity = user.flatMap(userAndGroup)
         let projectFile: ProjectFile?
         let kernelPath: String?
         do {
@@ -189,13 +189,5 @@ struct RunCommand: AsyncParsableCommand {
             throw KernelBuildError.notBuilt(project: project?.path)
         }
         return artifact.bzImage
-    }
-
-    private func parseUser(_ text: String) -> (UInt32, UInt32)? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard let uid = UInt32(parts[0]) else { return nil }
-        if parts.count == 1 { return (uid, getgid()) }
-        guard parts.count == 2, let gid = UInt32(parts[1]) else { return nil }
-        return (uid, gid)
     }
 }

@@ -113,21 +113,8 @@ struct TestCommand: AsyncParsableCommand {
 
     /// The suite files named on the command line (files, or directories of *.toml), else the project's.
     private func suiteFiles(project: ProjectFile?) throws -> [String] {
-        var paths = suites.map(absolute)
-        if paths.isEmpty {
-            guard let directory = project?.suites ?? project.map({ $0.directory + "/suites" }) else {
-                throw ValidationError("no suites: name suite files or directories, or run from a project (ksand.toml) with a suites/ directory")
-            }
-            paths = [directory]
-        }
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ValidationError("suite \(path) does not exist")
-            }
-            files += isDirectory.boolValue ? try SuiteFile.discover(in: path) : [path]
-        }
+        let (files, paths) = try ksand.suiteFiles(named: suites, project: project,
+            none: "no suites: name suite files or directories, or run from a project (ksand.toml) with a suites/ directory")
         if files.isEmpty { throw ValidationError("no suite files (*.toml) in \(paths.joined(separator: ", "))") }
         return files
     }
@@ -142,4 +129,23 @@ struct TestCommand: AsyncParsableCommand {
         report("kernel \(artifact.manifest.kernelRelease)\(inputs.noPatches ? " without patches" : ""): \(artifact.bzImage)")
         return artifact.bzImage
     }
+}
+
+/// The suite files of `named` (files, or directories of *.toml), else of the project's suites directory, with the
+/// paths they were looked for in; `none` is the error when neither is there. Shared by `ksand test` and `validate`.
+func suiteFiles(named: [String], project: ProjectFile?, none: String) throws -> (files: [String], paths: [String]) {
+    var paths = named.map(absolute)
+    if paths.isEmpty {
+        guard let directory = project?.suites ?? project.map({ $0.directory + "/suites" }) else { throw ValidationError(none) }
+        paths = [directory]
+    }
+    var files: [String] = []
+    for path in paths {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ValidationError("suite \(path) does not exist")
+        }
+        files += isDirectory.boolValue ? try SuiteFile.discover(in: path) : [path]
+    }
+    return (files, paths)
 }

@@ -87,7 +87,7 @@ struct ValidateCommand: AsyncParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs): must be at least 1") }
         if let patches, Self.selection(patches) == nil { throw ValidationError("--patches \(patches): expected N or A-B with 1 ≤ A ≤ B") }
         if patches != nil && (bisect || one) { throw ValidationError("--patches selects patches to validate one by one; it does not go with --bisect or --one") }
-        if let user, Self.parseUser(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
+        if let user, userAndGroup(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
         if user != nil && command == nil { throw ValidationError("--user applies to --command; a suite's test sets its own user") }
         if command != nil && (!suite.isEmpty || filter != nil) { throw ValidationError("--command replaces the suites: drop --suite and --filter") }
         if let shard {
@@ -178,10 +178,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     // MARK: Inputs
 
-    private func loadProject() throws -> ProjectFile? {
-        if let project { return try ProjectFile(contentsOf: absolute(project)) }
-        return try ProjectFile.find(from: FileManager.default.currentDirectoryPath).map { try ProjectFile(contentsOf: $0) }
-    }
+    private func loadProject() throws -> ProjectFile? { try loadProjectFile(project) }
 
     /// --git DIR RANGE, else --series PATH (an mbox, a directory of format-patch files, or a quilt series), else the
     /// project's series.
@@ -216,21 +213,10 @@ struct ValidateCommand: AsyncParsableCommand {
         machineOptions.apply(to: &base, project: project?.sandbox, kernelArguments: kernelArguments)
         let budgets = project?.budgets ?? [:]
         if let command {
-            return TestPlan(command: ["/bin/sh", "-c", command], user: user.flatMap(Self.parseUser), projectBudgets: budgets, base: base, repeats: `repeat`)
+            return TestPlan(command: ["/bin/sh", "-c", command], user: user.flatMap(userAndGroup), projectBudgets: budgets, base: base, repeats: `repeat`)
         }
-        var paths = suite.map(absolute)
-        if paths.isEmpty {
-            guard let directory = project?.suites ?? project.map({ $0.directory + "/suites" }) else {
-                throw ValidationError("nothing to run on each kernel: pass --command CMD or --suite PATH, or run from a project with suites")
-            }
-            paths = [directory]
-        }
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("suite \(path) does not exist") }
-            files += isDirectory.boolValue ? try SuiteFile.discover(in: path) : [path]
-        }
+        let files = try suiteFiles(named: suite, project: project,
+            none: "nothing to run on each kernel: pass --command CMD or --suite PATH, or run from a project with suites").files
         return TestPlan(suites: try files.map { try SuiteFile(contentsOf: $0) }, projectBudgets: budgets, base: base, repeats: `repeat`, filter: filter)
     }
 
@@ -263,11 +249,4 @@ struct ValidateCommand: AsyncParsableCommand {
         return low...high
     }
 
-    static func parseUser(_ text: String) -> (uid: UInt32, gid: UInt32)? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let uid = UInt32(parts[0]) else { return nil }
-        if parts.count == 1 { return (uid, getgid()) }
-        guard let gid = UInt32(parts[1]) else { return nil }
-        return (uid, gid)
-    }
 }
