@@ -7,8 +7,8 @@ import Suites
 /// timed, and judged against its parent's; or a bisection for the first bad prefix; or one judgement of the whole.
 ///
 /// The validator decides what to build and run and judges what comes back; ``ValidationSteps`` does the work. Each
-/// prefix is built and measured at most once per validation (more runs are added when a timing comparison is
-/// undecided, up to ``Options/maxRuns``).
+/// prefix is built at most once per validation; each comparison of a patch with its parent boots the two kernels in
+/// alternation (more runs are added when a timing comparison is undecided, up to ``Options/maxRuns``).
 public actor SeriesValidator {
     public struct Options: Sendable {
         /// Runs of each test on each kernel before comparing.
@@ -46,6 +46,7 @@ public actor SeriesValidator {
     public let options: Options
     let say: @Sendable (String) -> Void
     var prefixes: [Int: Prefix] = [:]
+    var comparisons: [Pair: Comparison] = [:]
     var builds = 0, cachedBuilds = 0
     var accelerator: String?
 
@@ -197,7 +198,7 @@ public actor SeriesValidator {
 
     // MARK: Prefixes
 
-    /// Builds the base and measures it; a reason when nothing can be judged against it.
+    /// Builds the base and runs each test on it once; a reason when nothing can be judged against it.
     func checkBase() async throws -> String? {
         say("base (no patches of the series): building")
         let base = try await prefix(0)
@@ -207,7 +208,7 @@ public actor SeriesValidator {
         case .failed(let errors, let tail, let logPath):
             return "the base does not build (full log: \(logPath)):\n" + (errors.isEmpty ? tail : errors.map(\.text)).map { "  | " + $0 }.joined(separator: "\n")
         case .built:
-            let measurement = try await measured(0, runs: options.runs)
+            let measurement = try await measured(0, runs: 1)
             if let failed = measurement.failedTests.first {
                 let reason = failed.setupError ?? failed.runs.flatMap(\.problems).first ?? "no runs"
                 return "on the base kernel (no patches of the series), \(failed.id) already fails: \(reason); every patch would be judged "
@@ -230,13 +231,13 @@ public actor SeriesValidator {
         return state
     }
 
-    /// The prefix's measurement with at least `runs` runs of each test (its kernel must have built).
+    /// The prefix's own measurement (not a comparison's) with at least `runs` runs of each test; its kernel must have built.
     func measured(_ index: Int, runs: Int) async throws -> PrefixMeasurement {
         let state = try await prefix(index)
         guard let kernel = state.build.kernel else { throw SeriesValidationError.notBuilt(prefix: index) }
         let have = state.measurement?.runsPerTest ?? 0
         if let measurement = state.measurement, have >= runs { return measurement }
-        say("\(index == 0 ? "base" : "patches 1...\(index)"): booting, \(runs - have) run\(runs - have == 1 ? "" : "s") of each test")
+        say("\(name(of: index)): booting, \(runs - have) run\(runs - have == 1 ? "" : "s") of each test")
         let more = try await steps.measure(kernel, runs: runs - have)
         let measurement = state.measurement.map { $0.adding(more) } ?? more
         accelerator = accelerator ?? measurement.accelerator
@@ -270,8 +271,7 @@ public actor SeriesValidator {
             var judgement: PatchJudgement
             var candidate: PrefixMeasurement, parent: PrefixMeasurement
             while true {
-                candidate = try await measured(index, runs: runs)
-                parent = try await measured(reference, runs: runs)
+                (candidate, parent) = try await compared(index, with: reference, runs: runs)
                 // Warnings are compared only when sought: otherwise the builds were not made to print them all.
                 judgement = PatchJudgement.judge(candidate: (kernel, candidate), reference: (referenceKernel, parent),
                                                  touched: options.seeking.contains(.newWarnings) ? touched : [], thresholds: options.thresholds)
@@ -315,6 +315,7 @@ public actor SeriesValidator {
         report.builds = builds
         report.cachedBuilds = cachedBuilds
         report.accelerator = accelerator
+        if report.base != nil { report.base = baseSummary() }
         report.seconds = (ContinuousClock.now - started) / .seconds(1)
         for patch in report.patches {
             for verdict in patch.verdicts where options.seeking.contains(verdict) && report.firstBadByVerdict[verdict.rawValue] == nil {
@@ -327,10 +328,11 @@ public actor SeriesValidator {
 
     func baseSummary() -> ValidationReport.Base? {
         guard let base = prefixes[0] else { return nil }
-        return ValidationReport.Base(build: buildSummary(base.build), bootMilliseconds: base.measurement?.pooledMedian(.boot),
-                                     shutdownMilliseconds: base.measurement?.pooledMedian(.shutdown), runsPerTest: base.measurement?.runsPerTest ?? 0,
-                                     testsPassed: base.measurement?.tests.filter(\.passed).count ?? 0, tests: base.measurement?.tests.count ?? 0,
-                                     testIDs: base.measurement?.tests.map(\.id))
+        let measurement = baseMeasurement
+        return ValidationReport.Base(build: buildSummary(base.build), bootMilliseconds: measurement?.pooledMedian(.boot),
+                                     shutdownMilliseconds: measurement?.pooledMedian(.shutdown), runsPerTest: measurement?.runsPerTest ?? 0,
+                                     testsPassed: measurement?.tests.filter(\.passed).count ?? 0, tests: measurement?.tests.count ?? 0,
+                                     testIDs: measurement?.tests.map(\.id))
     }
 
     func buildSummary(_ build: PrefixBuild) -> ValidationReport.Build {

@@ -20,15 +20,20 @@ final class FakeSteps: ValidationSteps {
     let kernels: [Int: Kernel]
     /// Run-to-run noise, in ms, cycled through: a TCG boot's spread is tens of milliseconds.
     let noise: [Double]
-    private let log = Mutex<(builds: [Int], runs: [Int: Int])>(([], [:]))
+    /// How much slower each boot is than the one before, in ms: a machine getting busier as the validation goes on.
+    let drift: Double
+    private let log = Mutex<(builds: [Int], runs: [Int: Int], boots: [Int])>(([], [:], []))
 
-    init(_ kernels: [Int: Kernel], noise: [Double] = [-30, 12, 0, 25, -8, 40, -20, 5, -15, 30, -35, 18]) {
+    init(_ kernels: [Int: Kernel], noise: [Double] = [-30, 12, 0, 25, -8, 40, -20, 5, -15, 30, -35, 18], drift: Double = 0) {
         self.kernels = kernels
         self.noise = noise
+        self.drift = drift
     }
 
     var builtPrefixes: [Int] { log.withLock { $0.builds } }
     func runs(of prefix: Int) -> Int { log.withLock { $0.runs[prefix] ?? 0 } }
+    /// The prefix of every boot, in the order they ran.
+    var bootOrder: [Int] { log.withLock { $0.boots } }
 
     func build(prefix: Int) async throws -> PrefixBuild {
         log.withLock { $0.builds.append(prefix) }
@@ -48,13 +53,14 @@ final class FakeSteps: ValidationSteps {
     func measure(_ built: BuiltPrefix, runs: Int) async throws -> PrefixMeasurement {
         let prefix = Int(built.artifactKey.dropFirst(3))!
         let kernel = kernels[prefix] ?? Kernel()
-        let first = log.withLock { state -> Int in
+        let (first, bootsBefore) = log.withLock { state -> (Int, Int) in
             let done = state.runs[prefix] ?? 0
             state.runs[prefix] = done + runs
-            return done
+            defer { state.boots += Array(repeating: prefix, count: runs) }
+            return (done, state.boots.count)
         }
         let samples = (first..<first + runs).map { number -> RunSample in
-            let jitter = noise[(number + prefix * 5) % noise.count]
+            let jitter = noise[(number + prefix * 5) % noise.count] + drift * Double(bootsBefore + number - first)
             let gap = ConsoleGapNote(milliseconds: kernel.shutdownMilliseconds - 20, before: "ksand: power-off", after: "reboot: Power down",
                                      line: "\(Int(kernel.shutdownMilliseconds - 20)) ms after \"ksand: power-off\"")
             return RunSample(bootMilliseconds: kernel.bootFails ? nil : kernel.bootMilliseconds + jitter,
