@@ -24,6 +24,12 @@ let package = Package(
             pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]
         ),
+        // libvirt's C API, seen from Swift: module map and header only. LibvirtBackend is its one importer.
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
         // CPUID and RDTSC, for measuring the host's TSC rate: one header of static inline functions, x86-64 only.
         .systemLibrary(name: "CHostCPU"),
         // posix_spawn's GNU flags, which Swift's Glibc leaves out (they need _GNU_SOURCE), for the detached launcher.

@@ -133,10 +133,10 @@ def part_detect(ksand, deltas, trials):
         with open(path, "w") as file:
             file.write(text)
         git(repository, "commit", "-q", "-am", f"init: sleep {delta} ms at boot" if delta else "init: a comment only")
-    print("| boot-time change | trials | called regressed | median measured shift ms | runs per side (median) |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| boot-time change | trials | called regressed | median measured shift ms | p (median) | runs per side (median) |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for delta in deltas:
-        hits, shifts, runs = 0, [], []
+        hits, shifts, runs, ps = 0, [], [], []
         for trial in range(trials):
             report, _ = validate(ksand, ["--git", repository, f"base..d{delta}", "--command", "true", "--for", "regressed", "--repeat", "5"],
                                  f"detect-{delta}-{trial}")
@@ -146,8 +146,10 @@ def part_detect(ksand, deltas, trials):
             if boot:
                 shifts.append(boot["patchMedianMilliseconds"] - boot["parentMedianMilliseconds"])
                 runs.append(boot["patchRuns"])
+                ps.append(boot["pValue"])
         label = f"+{delta} ms" if delta else "none (comment only)"
-        print(f"| {label} | {trials} | {hits}/{trials} | {statistics.median(shifts):.0f} | {statistics.median(runs):.0f} |")
+        print(f"| {label} | {trials} | {hits}/{trials} | {statistics.median(shifts):.0f} | {statistics.median(ps):.3f} | "
+              f"{statistics.median(runs):.0f} |", flush=True)
     print()
 
 

@@ -14,6 +14,10 @@ packages=(
   linux-source-6.1     # the default kernel source ksand builds the sandbox kernel from
   gcc make bc flex bison libelf-dev libssl-dev xz-utils  # what the kernel build needs
   git                  # applies the patch series (git apply, all or nothing)
+  libvirt-dev          # the libvirt backend (linked in-process)
+  libvirt-daemon-system  # libvirtd, virtlogd and the QEMU driver (also what the embedded driver loads)
+  libvirt-clients      # virsh, virt-xml-validate
+  libxml2-utils        # xmllint, which virt-xml-validate runs
   "$@"
 )
 
