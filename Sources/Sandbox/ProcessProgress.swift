@@ -1,6 +1,6 @@
 import Foundation
 
-/// A sample of a process's I/O and CPU counters, from /proc/PID/io and /proc/PID/stat.
+/// A sample of a process's I/O and CPU counters, from /proc/PID/io and /proc/PID/stat (or a VM's statistics).
 public struct ProcessProgress: Equatable, Sendable, CustomStringConvertible {
     public var readChars: UInt64
     public var writtenChars: UInt64
@@ -27,6 +27,16 @@ public struct ProcessProgress: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         "rchar=\(readChars) wchar=\(writtenChars) read_bytes=\(readBytes) write_bytes=\(writtenBytes) cpu=\(cpuTicks)"
+    }
+
+    /// Counters from elsewhere than /proc (a libvirt domain's statistics), for the same stop rule.
+    public init(readChars: UInt64, writtenChars: UInt64, readBytes: UInt64, writtenBytes: UInt64, cpuTicks: UInt64, state: Character = "R") {
+        self.readChars = readChars
+        self.writtenChars = writtenChars
+        self.readBytes = readBytes
+        self.writtenBytes = writtenBytes
+        self.cpuTicks = cpuTicks
+        self.state = state
     }
 
     /// Parses the two proc files' text. Nil if either is malformed.

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// How to stop a process without losing data: ask, then escalate only once its I/O has stopped moving.
 public struct StopPolicy: Sendable, Equatable {
@@ -56,14 +57,53 @@ public struct StopReport: Sendable, CustomStringConvertible {
     }
 }
 
+/// What the ``Reaper`` stops: something whose progress it can sample and that it can end in two steps, a polite one
+/// and a forced one. A QEMU process (/proc/PID/io; SIGTERM, SIGKILL) or a libvirt domain (its QEMU's counters or
+/// libvirt's statistics; a graceful destroy, a destroy).
+public protocol StopTarget: Sendable {
+    /// How the stop log names it: `process 9172`.
+    var name: String { get }
+    /// Its counters now; nil once it is gone.
+    func progress() -> ProcessProgress?
+    /// The polite end (SIGTERM), as the log says it: `sending SIGTERM to 9172`.
+    var terminateStep: String { get }
+    func terminate()
+    /// The forced end (SIGKILL), as the log says it.
+    var killStep: String { get }
+    func kill()
+}
+
+/// A local process, watched through /proc/PID/io and ended with signals.
+public struct ProcessStopTarget: StopTarget {
+    public var pid: pid_t
+
+    public init(pid: pid_t) { self.pid = pid }
+
+    public var name: String { "process \(pid)" }
+    public func progress() -> ProcessProgress? { ProcessProgress.sample(pid: pid) }
+    public var terminateStep: String { "sending SIGTERM to \(pid)" }
+    public func terminate() { Glibc.kill(pid, SIGTERM) }
+    public var killStep: String { "sending SIGKILL to \(pid)" }
+    public func kill() { Glibc.kill(pid, SIGKILL) }
+}
+
 /// Stops processes by watching whether they still make progress, not on a fixed timer.
 ///
-/// (1) `ask` (e.g. a power-off request to the guest; it returns how it asked, or nil if it could not); (2) while the process's /proc/PID/io counters keep
-/// moving, wait, up to `maxWait`; once they have been still for `stallWindow`, (3) SIGTERM and wait again by the
-/// same rule, then (4) SIGKILL.
+/// (1) `ask` (e.g. a power-off request to the guest; it returns how it asked, or nil if it could not); (2) while the
+/// target's I/O counters keep moving, wait, up to `maxWait`; once they have been still for `stallWindow`, (3) the
+/// polite end (SIGTERM) and wait again by the same rule, then (4) the forced end (SIGKILL).
 public enum Reaper {
+    /// Stops the local process `pid`.
     public static func stop(
         pid: pid_t, policy: StopPolicy = StopPolicy(),
+        ask: (@Sendable () async -> String?)? = nil,
+        log: (@Sendable (String) -> Void)? = nil
+    ) async -> StopReport {
+        await stop(ProcessStopTarget(pid: pid), policy: policy, ask: ask, log: log)
+    }
+
+    public static func stop(
+        _ target: some StopTarget, policy: StopPolicy = StopPolicy(),
         ask: (@Sendable () async -> String?)? = nil,
         log: (@Sendable (String) -> Void)? = nil
     ) async -> StopReport {
@@ -78,39 +118,39 @@ public enum Reaper {
         func report(_ step: StopReport.Step, moving: Bool = false) -> StopReport {
             StopReport(endedBy: step, ioMovingWhenKilled: moving, duration: clock.now - started, log: lines)
         }
-        guard ProcessProgress.sample(pid: pid) != nil else { return report(.alreadyGone) }
+        guard target.progress() != nil else { return report(.alreadyGone) }
 
         if let ask {
             if let how = await ask() {
-                note("asked process \(pid) to stop: \(how)")
-                if await waitWhileProgressing(pid: pid, policy: policy, note: note) == nil { return report(.ask) }
+                note("asked \(target.name) to stop: \(how)")
+                if await waitWhileProgressing(target, policy: policy, note: note) == nil { return report(.ask) }
             } else {
-                note("could not ask process \(pid) to stop; escalating")
+                note("could not ask \(target.name) to stop; escalating")
             }
         }
-        note("sending SIGTERM to \(pid)")
-        kill(pid, SIGTERM)
-        guard let last = await waitWhileProgressing(pid: pid, policy: policy, note: note) else { return report(.sigterm) }
-        note("sending SIGKILL to \(pid) (\(last.moving ? "I/O still moving at the cap" : "I/O stalled"))")
-        kill(pid, SIGKILL)
-        while ProcessProgress.sample(pid: pid) != nil { try? await Task.sleep(for: .milliseconds(10)) }
+        note(target.terminateStep)
+        target.terminate()
+        guard let last = await waitWhileProgressing(target, policy: policy, note: note) else { return report(.sigterm) }
+        note("\(target.killStep) (\(last.moving ? "I/O still moving at the cap" : "I/O stalled"))")
+        target.kill()
+        while target.progress() != nil { try? await Task.sleep(for: .milliseconds(10)) }
         return report(.sigkill, moving: last.moving)
     }
 
-    /// Waits until the process is gone (nil) or its I/O has been still for the stall window or the cap is hit.
+    /// Waits until the target is gone (nil) or its I/O has been still for the stall window or the cap is hit.
     private static func waitWhileProgressing(
-        pid: pid_t, policy: StopPolicy, note: (String) -> Void
+        _ target: some StopTarget, policy: StopPolicy, note: (String) -> Void
     ) async -> (progress: ProcessProgress, moving: Bool)? {
         let clock = ContinuousClock()
         let begin = clock.now
-        // Movement is measured from the last point where the process was seen making progress, so slow chatter
+        // Movement is measured from the last point where the target was seen making progress, so slow chatter
         // adds up and only counts once it passes the noise floor.
-        guard var reference = ProcessProgress.sample(pid: pid) else { return nil }
+        guard var reference = target.progress() else { return nil }
         var lastMovement = clock.now
         note("counters: \(reference)")
         while true {
             try? await Task.sleep(for: policy.sampleInterval)
-            guard let current = ProcessProgress.sample(pid: pid) else { return nil }
+            guard let current = target.progress() else { return nil }
             let now = clock.now
             if current.ioMoved(since: reference, atLeast: policy.noiseFloorBytes) {
                 lastMovement = now

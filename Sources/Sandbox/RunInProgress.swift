@@ -1,29 +1,27 @@
 import BootTimeline
 import Foundation
 import SandboxProtocol
-import Subprocess
 import Synchronization
 
-/// One run of a sandbox while QEMU lives: the relay on the command channel, the console, the stops that may be
-/// asked for (timeout, interrupt, a broken protocol) and the watch that reaps QEMU once the guest is done. Its
-/// parts run concurrently and meet here; ``result(qemuExitedAt:execution:)`` turns what they saw into the run's
-/// result once QEMU is gone.
+/// One run of a sandbox while its VM lives: the relay on the command channel, the console, the stops that may be
+/// asked for (timeout, interrupt, a broken protocol) and the watch that reaps the VM once the guest is done. Its
+/// parts run concurrently and meet here; ``result(exitedAt:run:)`` turns what they saw into the run's result once
+/// the VM is gone.
 final class RunInProgress: Sendable {
     private let sandbox: PreparedSandbox
     private let io: SandboxIO
     private let control: RunControl
     private let diagnostics: (@Sendable (String) -> Void)?
-    private let onStart: (@Sendable (pid_t) -> Void)?
+    private let onStart: (@Sendable (MachineIdentity) -> Void)?
     private let onGuestReady: (@Sendable (Bool) -> Void)?
     private let origin: ContinuousClock.Instant
     private let listener: ChannelListener
     private let recorder: ConsoleRecorder
-    private let qmp: QMPClient
     private let policy: StopPolicy
 
     private struct State {
         var relay: ChannelRelay?
-        var qemuGone = false
+        var machineGone = false
         var shutdownWatch: Task<StopReport, Never>?
     }
     private let state = Mutex(State())
@@ -38,7 +36,6 @@ final class RunInProgress: Sendable {
         self.origin = origin
         self.recorder = recorder
         self.listener = try ChannelListener(path: runDirectory + "/channel.sock")
-        self.qmp = QMPClient(socketPath: runDirectory + "/" + PreparedSandbox.qmpSocketName)
         self.policy = StopPolicy(
             stallWindow: .milliseconds(Int(sandbox.spec.stallWindowSeconds * 1000)),
             maxWait: .milliseconds(Int(sandbox.spec.maxStopWaitSeconds * 1000)))
@@ -49,53 +46,51 @@ final class RunInProgress: Sendable {
         get { state.withLock { $0.relay } }
         set { state.withLock { $0.relay = newValue } }
     }
-    private var qemuGone: Bool {
-        get { state.withLock { $0.qemuGone } }
-        set { state.withLock { $0.qemuGone = newValue } }
+    private var machineGone: Bool {
+        get { state.withLock { $0.machineGone } }
+        set { state.withLock { $0.machineGone = newValue } }
     }
 
-    /// Everything that happens while QEMU runs; returns when its console closed (it exited), with the relay's
-    /// outcome and QEMU's stderr.
-    func supervise(pid: pid_t, console: SubprocessOutputSequence, stderr: SubprocessOutputSequence) async throws -> (ChannelRelay.Outcome?, String) {
-        onStart?(pid)
-        control.attach { [self] reason, kind in stop(pid: pid, reason: reason, kind: kind) }
+    /// Everything that happens while the VM runs; returns when its console closed (it is gone), with the relay's
+    /// outcome.
+    func supervise(_ machine: any RunningMachine) async throws -> ChannelRelay.Outcome? {
+        onStart?(machine.identity)
+        control.attach { [self] reason, kind in stop(machine, reason: reason, kind: kind) }
         let timeoutTask = sandbox.spec.timeout.map { seconds in
             Task { [control, origin] in
                 try await Task.sleep(until: origin + .milliseconds(Int(seconds * 1000)), clock: .continuous)
                 control.requestStop(.timeout)
             }
         }
-        async let stderrText = Self.collect(stderr, limit: 64 * 1024)
-        let relayTask = Task.detached { [self] in await relayChannel(pid: pid) }
-        for try await chunk in console {
-            if chunk.withUnsafeBytes({ recorder.consume($0) }) {
-                // A kernel that halts (no power-off method, e.g. no ACPI) leaves QEMU running: reap it once idle.
-                watchShutdown(pid: pid, why: "the guest kernel has powered off or halted")
+        let relayTask = Task.detached { [self] in await relayChannel(machine) }
+        try await machine.readConsole { [self] bytes in
+            if recorder.consume(bytes) {
+                // A kernel that halts (no power-off method, e.g. no ACPI) leaves the VM running: reap it once idle.
+                watchShutdown(machine, why: "the guest kernel has powered off or halted")
             }
         }
-        qemuGone = true
+        machineGone = true
         recorder.finish()
         timeoutTask?.cancel()
-        let text = await stderrText
-        // QEMU has closed its end; the relay sees the socket close, but make sure it ends.
+        // The VM has closed its end; the relay sees the socket close, but make sure it ends.
         let outcome = await relayTask.value
         relay?.stop()
-        return (outcome, text)
+        return outcome
     }
 
     /// Accepts the init's connection and relays until the channel closes.
-    private func relayChannel(pid: pid_t) async -> ChannelRelay.Outcome? {
+    private func relayChannel(_ machine: any RunningMachine) async -> ChannelRelay.Outcome? {
         guard let fd = await acceptOnThread() else { return nil }
         let relay = ChannelRelay(
             socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin, onHello: onGuestReady,
-            onFailure: { [self] in watchShutdown(pid: pid, why: "the guest init failed; it powers itself off") },
+            onFailure: { [self] in watchShutdown(machine, why: "the guest init failed; it powers itself off") },
             onProtocolError: { [self] error in
                 diagnostics?("the guest broke the command channel's protocol: \(error); stopping the VM")
                 control.requestStop(.protocolError)
             }
         ) { [self] in
             control.markExit()
-            watchShutdown(pid: pid, why: "the command ended; the guest powers itself off")
+            watchShutdown(machine, why: "the command ended; the guest powers itself off")
         }
         self.relay = relay
         relay.start()
@@ -105,56 +100,54 @@ final class RunInProgress: Sendable {
 
     /// A stop that was asked for: a graceful one asks the guest and waits on its I/O, a prompt one (after the
     /// command's end) does not wait for a guest that has nothing left to finish.
-    private func stop(pid: pid_t, reason: RunControl.StopReason, kind: RunControl.StopKind) {
+    private func stop(_ machine: any RunningMachine, reason: RunControl.StopReason, kind: RunControl.StopKind) {
         let standard = control.stopPolicy(standard: policy)
         switch kind {
         case .graceful:
             control.setStopTask(Task { [self, diagnostics] in
-                await Reaper.stop(pid: pid, policy: standard, ask: { [self] in
-                    SandboxRunner.askToPowerOff(relay: relay, qmp: qmp)
+                await Reaper.stop(machine.stopTarget, policy: standard, ask: { [self] in
+                    SandboxRunner.askToPowerOff(relay: relay, machine: machine)
                 }, log: diagnostics)
             }, kind: kind)
         case .prompt:
             // SIGTERM at once; SIGKILL once its I/O has been still for the stall window, or after one window at most.
             let prompt = StopPolicy(stallWindow: standard.stallWindow, maxWait: standard.stallWindow)
-            diagnostics?("\(reason == .timeout ? "the timeout expired" : "stop requested") after the command ended; stopping QEMU now")
+            diagnostics?("\(reason == .timeout ? "the timeout expired" : "stop requested") after the command ended; stopping the VM now")
             control.setStopTask(Task { [diagnostics] in
-                await Reaper.stop(pid: pid, policy: prompt, ask: nil, log: diagnostics)
+                await Reaper.stop(machine.stopTarget, policy: prompt, ask: nil, log: diagnostics)
             }, kind: kind)
         }
     }
 
-    /// Starts the watch that reaps QEMU after the guest has finished, once: the command's exit and the kernel's
-    /// power-off line both lead here. The guest finishes by itself from there; QEMU is reaped only if it lingers
+    /// Starts the watch that reaps the VM after the guest has finished, once: the command's exit and the kernel's
+    /// power-off line both lead here. The guest finishes by itself from there; the VM is reaped only if it lingers
     /// with its I/O stalled.
-    private func watchShutdown(pid: pid_t, why: String) {
+    private func watchShutdown(_ machine: any RunningMachine, why: String) {
         state.withLock { state in
             guard state.shutdownWatch == nil else { return }
             state.shutdownWatch = Task { [policy, diagnostics] in
-                await Reaper.stop(pid: pid, policy: policy, ask: { why }, log: diagnostics)
+                await Reaper.stop(machine.stopTarget, policy: policy, ask: { why }, log: diagnostics)
             }
         }
     }
 
-    /// The run's result, once QEMU is gone.
-    func result(
-        qemuExitedAt exitedAt: Double, execution: ExecutionResult<(ChannelRelay.Outcome?, String), SequenceOutput, SequenceOutput>
-    ) async throws(SandboxError) -> SandboxResult {
+    /// The run's result, once the VM is gone.
+    func result(exitedAt: Double, run: MachineRun<ChannelRelay.Outcome?>) async throws(SandboxError) -> SandboxResult {
         var stopReport = await control.pendingPromptStop?.value
         if stopReport == nil { stopReport = await control.pendingStop?.value }
         let watchReport = await state.withLock({ $0.shutdownWatch })?.value
-        let (relayOutcome, qemuStderr) = execution.closureResult
+        let relayOutcome = run.body
+        let qemuStderr = run.diagnostics
         let (lines, received) = recorder.snapshot
         let timeline = Timeline.compute(lines: lines, exitedAtHostSeconds: exitedAt)
-        var ending = RunEnding(
+        let ending = RunEnding(
             exit: relayOutcome?.exit, exitArrivedFirst: control.exitArrivedFirst, stopReason: control.stopReason,
             panicReason: timeline.panicReason, initFailure: relayOutcome?.failure, protocolError: relayOutcome?.protocolError,
-            consoleEmpty: received == 0, qemuTermination: "\(execution.terminationStatus)", qemuStderr: qemuStderr,
+            consoleEmpty: received == 0, qemuExitCode: run.exitCode, qemuTermination: run.termination, qemuStderr: qemuStderr,
             sawHello: relayOutcome?.sawHello == true,
             initStarted: lines.contains { $0.text.hasPrefix(GuestMarker.initStart.line()) },
             kernelEndLine: recorder.kernelEndLine,
             timeoutSeconds: sandbox.spec.timeout ?? 0)
-        if case .exited(let code) = execution.terminationStatus { ending.qemuExitCode = code }
         let outcome = try ending.outcome()
         let escalated = watchReport.flatMap { $0.endedBy == .sigterm || $0.endedBy == .sigkill ? $0 : nil }
         var result = SandboxResult(
@@ -165,22 +158,10 @@ final class RunInProgress: Sendable {
         return result
     }
 
-    private static func collect(_ sequence: SubprocessOutputSequence, limit: Int) async -> String {
-        var bytes: [UInt8] = []
-        do {
-            for try await chunk in sequence {
-                chunk.withUnsafeBytes { raw in
-                    if bytes.count < limit { bytes += raw.prefix(limit - bytes.count) }
-                }
-            }
-        } catch {}
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     private func acceptOnThread() async -> Int32? {
         await withCheckedContinuation { continuation in
             let thread = Thread { [self] in
-                continuation.resume(returning: listener.accept(timeout: .seconds(60), cancelled: { self.qemuGone }))
+                continuation.resume(returning: listener.accept(timeout: .seconds(60), cancelled: { self.machineGone }))
             }
             thread.name = "ksand-accept"
             thread.start()

@@ -2,13 +2,11 @@ import BootTimeline
 import Foundation
 import Glibc
 import SandboxProtocol
-import Subprocess
-import SystemPackage
 
-/// Boots a ``PreparedSandbox`` under QEMU, relays the command's I/O, and reports how it ended.
+/// Boots a ``PreparedSandbox`` through a ``SandboxBackend``, relays the command's I/O, and reports how it ended.
 ///
-/// QEMU runs in its own process group, so a Ctrl-C at the terminal reaches ksand, which stops QEMU through the
-/// ``Reaper`` (power-off request first). QEMU is always gone when `run` returns.
+/// A stop (a Ctrl-C, a timeout) goes through the ``Reaper``: the power-off request first, escalation once the VM's
+/// I/O has stalled. The VM is always gone when `run` returns.
 public struct SandboxRunner: Sendable {
     public var io: SandboxIO
     /// Where to copy the serial console.
@@ -22,8 +20,10 @@ public struct SandboxRunner: Sendable {
     public var diagnostics: (@Sendable (String) -> Void)?
     /// Where the run's sockets go (a detached sandbox's state directory); nil: a private directory, removed at the end.
     public var runDirectory: String?
-    /// Called once QEMU is running, with its process ID.
-    public var onStart: (@Sendable (pid_t) -> Void)?
+    /// What starts the VM.
+    public var backend: any SandboxBackend
+    /// Called once the VM is running, with what it is known by.
+    public var onStart: (@Sendable (MachineIdentity) -> Void)?
     /// Called once the guest init has said hello (it is up and has the run spec), with whether it watches the
     /// ACPI power button.
     public var onGuestReady: (@Sendable (Bool) -> Void)?
@@ -33,8 +33,9 @@ public struct SandboxRunner: Sendable {
 
     public init(
         io: SandboxIO = .standard, consoleLog: String? = nil, timestampConsoleLog: Bool = false,
-        control: RunControl = RunControl(), diagnostics: (@Sendable (String) -> Void)? = nil
+        control: RunControl = RunControl(), diagnostics: (@Sendable (String) -> Void)? = nil, backend: any SandboxBackend = QEMUDirectBackend()
     ) {
+        self.backend = backend
         self.io = io
         self.consoleLog = consoleLog
         self.timestampConsoleLog = timestampConsoleLog
@@ -50,34 +51,20 @@ public struct SandboxRunner: Sendable {
         let run = try RunInProgress(
             sandbox: sandbox, runner: self, runDirectory: runDirectory, origin: origin,
             recorder: ConsoleRecorder(origin: origin, logPath: consoleLog, timestampLog: timestampConsoleLog, logLimit: consoleLogLimit))
-        let argv = sandbox.commandLine(runDirectory: runDirectory).arguments
-        var options = PlatformOptions()
-        options.processGroupID = 0
-
-        let execution: ExecutionResult<(ChannelRelay.Outcome?, String), SequenceOutput, SequenceOutput>
-        do {
-            execution = try await Subprocess.run(
-                .path(FilePath(argv[0])), arguments: Arguments(Array(argv.dropFirst())), platformOptions: options,
-                input: .none, output: .sequence, error: .sequence
-            ) { execution in
-                try await run.supervise(pid: execution.processIdentifier.value, console: execution.standardOutput, stderr: execution.standardError)
-            }
-        } catch {
-            throw .qemuFailed(status: "could not run \(argv[0])", stderr: "\(error)")
-        }
-        return try await run.result(qemuExitedAt: (ContinuousClock.now - origin).seconds, execution: execution)
+        let machineRun = try await backend.run(sandbox, runDirectory: runDirectory) { machine in try await run.supervise(machine) }
+        return try await run.result(exitedAt: (ContinuousClock.now - origin).seconds, run: machineRun)
     }
 
-    /// The stop protocol's first step: the ACPI power button over QMP when the init said it watches it, else a
-    /// terminate message on the command channel. Nil when the guest cannot be asked (still booting, or its
-    /// channel broke and it has no power button).
-    static func askToPowerOff(relay: ChannelRelay?, qmp: QMPClient) -> String? {
+    /// The stop protocol's first step: the ACPI power button when the init said it watches it, else a terminate
+    /// message on the command channel. Nil when the guest cannot be asked (still booting, or its channel broke and
+    /// it has no power button).
+    static func askToPowerOff(relay: ChannelRelay?, machine: any RunningMachine) -> String? {
         guard let relay, relay.guestListening else { return nil }
         var fallback = ""
         if relay.guestListensToPowerButton {
             do {
-                try qmp.execute("system_powerdown")
-                return "pressed the ACPI power button (QMP system_powerdown)"
+                try machine.pressPowerButton()
+                return machine.powerButtonDescription
             } catch {
                 fallback = " (\(error))"
             }

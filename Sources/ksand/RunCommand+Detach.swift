@@ -77,7 +77,7 @@ extension RunCommand {
         record.accelerator = prepared.accelerator.rawValue
         let keeper = RecordKeeper(sandbox: sandbox, record: record)
         try sandbox.write(record)
-        runner.onStart = { pid in keeper.update { $0.qemu = ProcessIdentity.of(pid) } }
+        runner.onStart = { machine in keeper.update { $0.qemu = machine.process } }
         runner.onGuestReady = { powerButton in keeper.update { $0.ready = true; $0.powerButton = powerButton } }
     }
 
