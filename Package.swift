@@ -87,6 +87,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // libvirt through its C API, the only importer of CLibvirt: connections, domains, streams, the event loop.
+        .target(name: "LibvirtBackend", dependencies: ["CLibvirt"]),
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
         .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
         // Patch-by-patch validation of a series: prefixes built and booted, verdicts against the parent, bisection.
