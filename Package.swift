@@ -122,6 +122,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
+        .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
         // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.
         .testTarget(name: "CIRecipeTests", dependencies: ["ToolRunner"]),
         .testTarget(
