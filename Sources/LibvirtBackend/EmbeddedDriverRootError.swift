@@ -1,0 +1,24 @@
+import Glibc
+
+/// Why a directory could not be prepared as an embedded QEMU driver's root. Each says what, where, and what to do.
+public enum EmbeddedDriverRootError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The embedded driver needs an absolute root.
+    case notAbsolute(String)
+    /// The directory exists but is not the caller's own private directory.
+    case unsafe(path: String, problem: String)
+    /// A file system call failed.
+    case io(what: String, path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .notAbsolute(let path):
+            return "the embedded libvirt driver's root \(path) is not an absolute path: pass /an/absolute/dir"
+        case .unsafe(let path, let problem):
+            return "refusing \(path) as the embedded libvirt driver's root: \(problem); it holds the driver's "
+                + "configuration and QEMU's monitor sockets, so it must be a directory of yours with mode 0700. "
+                + "Remove it (it is created with mode 0700) or choose another directory"
+        case .io(let what, let path, let code):
+            return "cannot \(what) \(path): \(String(cString: strerror(code))) (errno \(code))"
+        }
+    }
+}
