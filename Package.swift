@@ -87,6 +87,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // libvirt through its C API, the only importer of CLibvirt: connections, domains, streams, the event loop.
+        .target(name: "LibvirtBackend", dependencies: ["CLibvirt"]),
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
         .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
         // Patch-by-patch validation of a series: prefixes built and booted, verdicts against the parent, bisection.
@@ -118,6 +120,7 @@ let package = Package(
         .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
         .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.
