@@ -75,12 +75,15 @@ extension DomainDefinition {
                 node("target", ["dir": filesystem.tag]),
             ])
             if filesystem.readOnly { share.addChild(node("readonly")) }
+            if let address = virtioAddress { share.addChild(address) }
             devices.addChild(share)
         }
         // No USB controller (libvirt adds one by default); two ports on the virtio-serial bus, as `max_ports=2`.
         devices.addChild(node("controller", ["type": "usb", "model": "none"]))
         if channel != nil {
-            devices.addChild(node("controller", ["type": "virtio-serial", "index": "0", "ports": "2"]))
+            let controller = node("controller", ["type": "virtio-serial", "index": "0", "ports": "2"])
+            if let address = virtioAddress { controller.addChild(address) }
+            devices.addChild(controller)
         }
         // The console: a pty libvirt opens, which the backend reads through a libvirt stream.
         devices.addChild(node("serial", ["type": "pty"], children: [node("target", ["port": "0"])]))
@@ -94,6 +97,14 @@ extension DomainDefinition {
         }
         devices.addChild(node("memballoon", ["model": "none"]))
         return devices
+    }
+
+    /// Where a virtio device goes when libvirt's default (a PCI slot) is wrong: on microvm, which has no PCI.
+    private var virtioAddress: XMLElement? {
+        switch machine {
+        case .q35: nil
+        case .microvm: node("address", ["type": "virtio-mmio"])
+        }
     }
 
     /// An element with attributes in the order given, an optional text child and child elements.

@@ -9,7 +9,10 @@ import Foundation
 /// `-cpu max` under TCG is `<cpu mode='maximum'/>`, `-cpu host` under KVM is `<cpu mode='host-passthrough'/>`,
 /// `-fsdev local,security_model=none,multidevs=remap` is `<filesystem accessmode='squash' multidevs='remap'>`
 /// with `<driver type='path'/>`, `-no-reboot` is `<on_reboot>destroy</on_reboot>`, and the channel's
-/// `-chardev socket` without `server` is `<source mode='connect'/>`.
+/// `-chardev socket` without `server` is `<source mode='connect'/>`. The direct backend's QMP socket has no
+/// counterpart: libvirt owns QEMU's monitor, and presses the ACPI power button for `virDomainShutdownFlags`.
+/// What libvirt adds on its own: on q35 a `pcie-root-port` for each PCI device (and one spare), `-no-shutdown`
+/// (it ends the domain itself when the guest powers off or resets), and its seccomp `-sandbox`.
 public struct DomainDefinition: Equatable, Sendable {
     /// The hypervisor libvirt drives the guest with: the domain's `type` attribute.
     public enum DomainType: String, Sendable, CaseIterable {
@@ -20,12 +23,16 @@ public struct DomainDefinition: Equatable, Sendable {
     }
 
     /// The QEMU machine type.
-    ///
-    /// Only q35: libvirt 9.0 accepts `microvm` in the schema but places virtio devices on PCI, which microvm does not
-    /// have, so a microvm sandbox stays with the direct QEMU backend.
     public enum Machine: String, Sendable, CaseIterable {
         /// PC with PCI Express and ACPI, firmware SeaBIOS; works with every x86 kernel.
         case q35
+        /// Minimal machine with virtio-mmio devices and no PCI; needs CONFIG_VIRTIO_MMIO.
+        ///
+        /// libvirt 9.0 puts virtio devices on PCI unless told otherwise ("No PCI buses available"), so each gets
+        /// `<address type='virtio-mmio'/>`. libvirt has no setting for microvm's `pit`, `pic` and `rtc`: QEMU's
+        /// `auto` turns all three on under TCG, as the direct backend's `pit=on,pic=on,rtc=on` does; under KVM the
+        /// RTC stays off and kvmclock keeps the wall time. Under TCG the kernel still needs `tsc_early_khz=`.
+        case microvm
     }
 
     /// How the guest's CPU is modelled: the `<cpu mode>` libvirt maps to QEMU's `-cpu`.
@@ -85,8 +92,11 @@ public struct DomainDefinition: Equatable, Sendable {
     }
 
     /// The user and group QEMU runs as, without libvirt relabelling any file: a DAC `<seclabel>` of type `static`.
-    /// With the caller's own ids, QEMU reads and writes the shares with the caller's rights, as the direct backend's
-    /// QEMU does. Needs libvirt's DAC security driver (not there with `security_driver = "none"`).
+    /// With the caller's uid, QEMU reads and writes the shares with the caller's rights, as the direct backend's
+    /// QEMU does. Needs libvirt's DAC security driver (not there with `security_driver = "none"`). Under
+    /// qemu:///system the gid must be qemu.conf's group (`libvirt-qemu` on Debian): libvirt keeps each domain's
+    /// private files (its master key) in /var/lib/libvirt/qemu, which only that group may enter, and QEMU started
+    /// with another group fails to read them.
     public struct ProcessCredentials: Equatable, Sendable {
         public var uid: UInt32
         public var gid: UInt32

@@ -48,8 +48,27 @@ import Testing
         let result = try SchemaCheck.run(xml)
         #expect(result.status == 0, "\(result.output)\n\(xml)")
         #expect(xml.contains("<cpu mode=\"host-passthrough\"/>"))
+        #expect(!xml.contains("<address"))
         #expect(xml.contains("<uuid>6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f</uuid>"))
         #expect(try DomainXMLReader.read(xml) == Self.kvmWithShares.withJoinedKernelArguments)
+    }
+
+    /// microvm has no PCI: every virtio device is placed on virtio-mmio, the one way libvirt 9.0 starts it.
+    @Test func microvmPutsVirtioDevicesOnMMIO() throws {
+        var definition = Self.typical
+        definition.machine = .microvm
+        let xml = try definition.xmlString()
+        #expect(xml.contains("<type arch=\"x86_64\" machine=\"microvm\">hvm</type>"))
+        let document = try XMLDocument(xmlString: xml, options: [])
+        let virtioDevices = try document.nodes(forXPath: "/domain/devices/filesystem | /domain/devices/controller[@type='virtio-serial']")
+        #expect(virtioDevices.count == 3)
+        for device in virtioDevices {
+            #expect(try device.nodes(forXPath: "address/@type").map(\.stringValue) == ["virtio-mmio"])
+        }
+        #expect(try document.nodes(forXPath: "//address").count == 3)
+        #expect(try DomainXMLReader.read(xml) == definition.withJoinedKernelArguments)
+        let result = try SchemaCheck.run(xml)
+        #expect(result.status == 0, "\(result.output)\n\(xml)")
     }
 
     /// Markup characters in every path and in the kernel command line are escaped by the XML library: the XML parses
