@@ -15,7 +15,7 @@ enum SchemaCheck {
         try Data(xml.utf8).write(to: file)
         // Output to a file, not a pipe: the tool cannot stall on a full pipe while the test waits for it to exit.
         let log = directory.appendingPathComponent("output")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        try Data().write(to: log)
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
         let process = Process()
