@@ -120,6 +120,7 @@ let package = Package(
         .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
         .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
