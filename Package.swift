@@ -120,10 +120,10 @@ let package = Package(
         .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
         .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner"],
                     exclude: ["Fixtures"]),
+        // libvirt for real: errors, URIs, the embedded root, domain XML against libvirt's schema, guests on the embedded driver.
         .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
-        .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
         // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.
         .testTarget(name: "CIRecipeTests", dependencies: ["ToolRunner"]),
         .testTarget(
