@@ -88,7 +88,7 @@ let package = Package(
             ]
         ),
         // libvirt through its C API, the only importer of CLibvirt: connections, domains, streams, the event loop.
-        .target(name: "LibvirtBackend", dependencies: ["CLibvirt"]),
+        .target(name: "LibvirtBackend", dependencies: ["CLibvirt", "Sandbox", "SandboxProtocol"]),
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
         .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
         // Patch-by-patch validation of a series: prefixes built and booted, verdicts against the parent, bisection.
@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "ksand",
             dependencies: [
-                "Sandbox", "KernelBuild", "KernelConfig", "KernelSource", "ProjectFile", "Suites", "Validate",
+                "Sandbox", "KernelBuild", "KernelConfig", "KernelSource", "ProjectFile", "Suites", "Validate", "LibvirtBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

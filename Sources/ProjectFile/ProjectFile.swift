@@ -51,6 +51,10 @@ public struct ProjectFile: Equatable, Sendable {
         public var cpus: Int?
         public var timeout: Double?
         public var append: [String]?
+        /// `qemu` or `libvirt`.
+        public var backend: String?
+        /// The libvirt connection URI.
+        public var connect: String?
     }
 
     public static let fileName = "ksand.toml"
@@ -83,7 +87,7 @@ public struct ProjectFile: Equatable, Sendable {
             kernel.jobs = try reader.integer("jobs", in: kernelTable, section: "kernel", range: 1...1024)
         }
         if let sandboxTable = try reader.table("sandbox", in: table) {
-            try reader.requireOnly(["kernel", "accel", "machine", "memory", "cpus", "timeout", "append"], in: sandboxTable, section: "sandbox")
+            try reader.requireOnly(["kernel", "accel", "machine", "memory", "cpus", "timeout", "append", "backend", "connect"], in: sandboxTable, section: "sandbox")
             sandbox.kernel = try reader.string("kernel", in: sandboxTable, section: "sandbox").map { $0 == "built" ? $0 : Self.resolve($0, relativeTo: directory) }
             sandbox.accel = try reader.choice("accel", ["auto", "kvm", "tcg"], in: sandboxTable, section: "sandbox")
             sandbox.machine = try reader.choice("machine", ["auto", "q35", "microvm"], in: sandboxTable, section: "sandbox")
@@ -91,6 +95,8 @@ public struct ProjectFile: Equatable, Sendable {
             sandbox.cpus = try reader.integer("cpus", in: sandboxTable, section: "sandbox", range: 1...256)
             sandbox.timeout = try reader.seconds("timeout", in: sandboxTable, section: "sandbox")
             sandbox.append = try reader.strings("append", in: sandboxTable, section: "sandbox")
+            sandbox.backend = try reader.choice("backend", ["qemu", "libvirt"], in: sandboxTable, section: "sandbox")
+            sandbox.connect = try reader.string("connect", in: sandboxTable, section: "sandbox")
         }
         budgets = try reader.budgets(in: table, section: "budgets")
         if let testTable = try reader.table("test", in: table) {

@@ -18,6 +18,8 @@ public enum SandboxError: Error, CustomStringConvertible, Sendable {
     case invalidSandboxName(String)
     /// A state directory in the registry that ksand did not make (no marker, not the caller's, a link).
     case notASandboxEntry(path: String, reason: String)
+    /// The backend could not start or reach the VM (a libvirt connection refused, a domain that did not start).
+    case backendFailed(backend: String, reason: String)
 
     public var description: String {
         switch self {
@@ -55,6 +57,8 @@ public enum SandboxError: Error, CustomStringConvertible, Sendable {
             return "\(name) is not a sandbox name: " + SandboxRegistry.nameRule
         case .notASandboxEntry(let path, let reason):
             return "\(path) was not made by ksand (\(reason)), so ksand leaves it alone; remove it yourself or choose another --name"
+        case .backendFailed(let backend, let reason):
+            return "the \(backend) backend could not run the sandbox: \(reason)"
         }
     }
 }

@@ -105,7 +105,7 @@ public final class SuiteRunner: Sendable {
         defer { _ = state.withLock { $0.activeControls.removeValue(forKey: key) } }
         let runner = SandboxRunner(
             io: SandboxIO(stdin: nil, stdout: capture.stdout, stderr: capture.stderr),
-            consoleLog: try consoleLogPath(item, number: number), timestampConsoleLog: true, control: control)
+            consoleLog: try consoleLogPath(item, number: number), timestampConsoleLog: true, control: control, backend: plan.backend)
         let result = try await runner.run(prepared)
         let (stdout, stderr) = capture.read()
         return await judge(item, result: result, stdout: stdout, stderr: stderr)

@@ -28,6 +28,8 @@ public struct TestPlan: Sendable {
     public var shard: Shard?
     /// How many tests the whole plan holds (every shard's).
     public var planned: Int
+    /// What starts each test's VM.
+    public var backend: any SandboxBackend = QEMUDirectBackend()
 
     /// The tests of `suites` (only those whose `suite/name` contains `filter`, when given; then only `shard`'s part
     /// of them, when given). `base` carries the kernel and the sandbox defaults; a test adds its command,

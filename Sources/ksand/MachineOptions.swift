@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import LibvirtBackend
 import ProjectFile
 import Sandbox
 
@@ -12,6 +14,40 @@ struct MachineOptions: ParsableArguments {
     @Option(help: "Machine type: auto (microvm when the kernel has virtio-mmio), q35 or microvm.") var machine: SandboxSpec.MachineChoice?
     @Option(help: "Guest memory in MiB (default 512).") var memory: Int?
     @Option(help: "Guest CPUs (default 1).") var cpus: Int?
+    @Option(help: "What starts the VM: qemu (ksand runs QEMU itself, the default) or libvirt (a transient libvirt domain).")
+    var backend: BackendChoice?
+    @Option(help: ArgumentHelp("libvirt's connection URI (with --backend libvirt): qemu:///system, qemu:///session, or qemu:///embed?root=DIR (no daemon; the default, under ksand's cache).", valueName: "uri"))
+    var connect: String?
+
+    enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
+        case qemu, libvirt
+    }
+
+    /// The backend the options and the project choose.
+    func sandboxBackend(project defaults: ProjectFile.SandboxDefaults?) -> any SandboxBackend {
+        let choice = backend ?? defaults?.backend.flatMap(BackendChoice.init(rawValue:)) ?? .qemu
+        switch choice {
+        case .qemu: return QEMUDirectBackend()
+        case .libvirt: return LibvirtSandboxBackend(uri: connect ?? defaults?.connect ?? Self.defaultConnectURI())
+        }
+    }
+
+    /// The embedded driver under ksand's cache: libvirt with no daemon to run.
+    static func defaultConnectURI() -> String {
+        LibvirtURI.embedded(root: CacheDirectory.standard().path + "/libvirt-embed")
+    }
+
+    func validateBackend() throws {
+        if connect != nil && backend == .qemu { throw ValidationError("--connect is libvirt's connection URI; it needs --backend libvirt, not qemu") }
+        if let connect {
+            guard let uri = LibvirtURI(connect), uri.hasKnownDriver else {
+                throw ValidationError("--connect \(connect): not a libvirt URI with a known driver (e.g. qemu:///system, qemu:///embed?root=DIR)")
+            }
+            if uri.isEmbedded, uri.embeddedRoot?.hasPrefix("/") != true {
+                throw ValidationError("--connect \(connect): the embedded driver needs root=ABSOLUTE-DIR, e.g. qemu:///embed?root=/var/tmp/ksand-libvirt")
+            }
+        }
+    }
 
     /// Sets the spec's accelerator, machine, memory and CPUs, and its timeout and extra kernel arguments from the
     /// project (`timeout` and `kernelArguments` given on the command line win or come after).

@@ -54,6 +54,10 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func validate() throws {
+        try machineOptions.validateBackend()
+        if detach && machineOptions.backend == .libvirt {
+            throw ValidationError("--detach runs under --backend qemu only: a detached sandbox's record and its orphan reaping know QEMU's process and QMP socket, not a libvirt domain")
+        }
         if command.isEmpty { throw ValidationError("no command given: ksand run [options] -- COMMAND [ARGS...]") }
         for variable in environment where !variable.contains("=") || variable.hasPrefix("=") {
             throw ValidationError("--env \(variable): expected KEY=VALUE")
@@ -122,7 +126,8 @@ struct RunCommand: AsyncParsableCommand {
             var diagnostics: (@Sendable (String) -> Void)?
             if verbose { diagnostics = { @Sendable line in report("stop: " + line) } }
             var runner = SandboxRunner(
-                consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics)
+                consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics,
+                backend: machineOptions.sandboxBackend(project: projectFile?.sandbox))
             runner.consoleLogLimit = consoleLogLimit.bytes
             if let detached { try supervise(detached, prepared: prepared, runner: &runner) }
             result = try await runner.run(prepared)

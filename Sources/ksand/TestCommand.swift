@@ -39,6 +39,7 @@ struct TestCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keep each run's console log (host-timestamped) under this directory.", valueName: "DIR")) var logs: String?
 
     func validate() throws {
+        try machineOptions.validateBackend()
         if parallel < 1 { throw ValidationError("-j/--parallel \(parallel): must be at least 1") }
         if `repeat` < 1 { throw ValidationError("--repeat \(`repeat`): must be at least 1") }
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) } }
@@ -63,7 +64,9 @@ struct TestCommand: AsyncParsableCommand {
                 let bzImage = try await kernelToTest(project: project)
                 var base = SandboxSpec(kernel: bzImage, command: [], workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath)
                 machineOptions.apply(to: &base, project: project?.sandbox)
-                plan = TestPlan(suites: suites, projectBudgets: project?.budgets ?? [:], base: base, repeats: `repeat`, filter: filter, shard: shard)
+                var whole = TestPlan(suites: suites, projectBudgets: project?.budgets ?? [:], base: base, repeats: `repeat`, filter: filter, shard: shard)
+                whole.backend = machineOptions.sandboxBackend(project: project?.sandbox)
+                plan = whole
             }
         } catch let error as ValidationError {
             // Nothing to run (a missing suite, a filter that matches nothing): name it, without the usage text.

@@ -75,6 +75,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var kcidbOrigin = "ksand"
 
     func validate() throws {
+        try machineOptions.validateBackend()
         if git != nil && range == nil { throw ValidationError("--git \(git!) needs the commits as BASE..HEAD, e.g. ksand validate --git \(git!) v6.1..HEAD") }
         if git == nil, let range { throw ValidationError("\(range): a range of commits needs --git DIR") }
         if git != nil && series != nil { throw ValidationError("--git and --series name the series twice: pass one") }
@@ -209,6 +210,12 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     private func testPlan(project: ProjectFile?) throws -> TestPlan {
+        var plan = try plainTestPlan(project: project)
+        plan.backend = machineOptions.sandboxBackend(project: project?.sandbox)
+        return plan
+    }
+
+    private func plainTestPlan(project: ProjectFile?) throws -> TestPlan {
         var base = SandboxSpec(kernel: nil, command: [], workingDirectory: project?.directory ?? FileManager.default.currentDirectoryPath)
         machineOptions.apply(to: &base, project: project?.sandbox, kernelArguments: kernelArguments)
         let budgets = project?.budgets ?? [:]
