@@ -11,9 +11,10 @@ swift build --build-tests
 # The integration tests boot the default sandbox kernel; build it first (once: it is cached by content
 # outside the repository), with its progress in the log rather than inside a silent test.
 "$(swift build --show-bin-path)/ksand" kernel build
-# No test may leave a process behind: every QEMU ksand starts has the command channel's port on its command line,
-# every detached sandbox's supervisor has --supervise on its own; what was running before the tests is not theirs.
-ksand_processes() { pgrep -f -- 'name=org\.ksand\.ctl|ksand run .*--supervise ' | sort || true; }
+# No test may leave a process behind: every QEMU ksand starts has the command channel's port on its command line
+# (`name=org.ksand.ctl` from ksand, `"name":"org.ksand.ctl"` from libvirt's JSON device syntax), every detached
+# sandbox's supervisor has --supervise on its own; what was running before the tests is not theirs.
+ksand_processes() { pgrep -f -- 'name=org\.ksand\.ctl|"name":"org\.ksand\.ctl"|ksand run .*--supervise ' | sort || true; }
 before="$(ksand_processes)"
 swift test --skip-build
 leftovers="$(comm -13 <(echo "$before") <(ksand_processes) | grep . || true)"
