@@ -38,7 +38,8 @@ public struct LibvirtSandboxBackend: SandboxBackend {
             try? domain.destroy()
             throw .backendFailed(backend: name, reason: "\(error)")
         }
-        let machine = LibvirtMachine(domain: domain, console: console, connectURI: uri)
+        // The QEMU pid is looked up once (a pid file and its command line), not at every sample of a stop.
+        let machine = LibvirtMachine(domain: domain, console: console, connectURI: uri, qemuPID: domain.qemuPID)
         let result: Body
         do {
             result = try await body(machine)
@@ -83,12 +84,14 @@ struct LibvirtMachine: RunningMachine {
     let domain: LibvirtDomain
     let console: LibvirtConsoleStream
     let connectURI: String
+    /// The domain's QEMU when it runs on this host.
+    let qemuPID: pid_t?
 
     var identity: MachineIdentity {
-        MachineIdentity(backend: "libvirt", process: domain.qemuPID.flatMap(ProcessIdentity.of), connectURI: connectURI, domainUUID: domain.uuid)
+        MachineIdentity(backend: "libvirt", process: qemuPID.flatMap(ProcessIdentity.of), connectURI: connectURI, domainUUID: domain.uuid)
     }
 
-    var stopTarget: any StopTarget { LibvirtDomainStopTarget(domain: domain) }
+    var stopTarget: any StopTarget { LibvirtDomainStopTarget(domain: domain, qemuPID: qemuPID) }
 
     func readConsole(_ consume: (UnsafeRawBufferPointer) -> Void) async throws {
         for await chunk in console.chunks { chunk.withUnsafeBytes { consume($0) } }
@@ -102,13 +105,13 @@ struct LibvirtMachine: RunningMachine {
 /// otherwise; a graceful destroy (SIGTERM to QEMU), then a destroy.
 struct LibvirtDomainStopTarget: StopTarget {
     let domain: LibvirtDomain
+    let qemuPID: pid_t?
 
     var name: String { "domain \(domain.name)" }
 
     func progress() -> ProcessProgress? {
-        guard (try? domain.isActive()) == true else { return nil }
-        if let pid = domain.qemuPID { return ProcessProgress.sample(pid: pid) }
-        guard let stats = try? domain.progress() else { return nil }
+        if let qemuPID { return ProcessProgress.sample(pid: qemuPID) }
+        guard (try? domain.isActive()) == true, let stats = try? domain.progress() else { return nil }
         return ProcessProgress(readChars: 0, writtenChars: 0, readBytes: stats.blockReadBytes, writtenBytes: stats.blockWrittenBytes,
                                cpuTicks: (stats.cpuTimeNanoseconds ?? 0) / 10_000_000)
     }
