@@ -25,9 +25,14 @@ public struct RegressionThresholds: Equatable, Sendable, Codable {
     public static let `default` = RegressionThresholds()
 
     /// The fewest runs on each side (the same number on both) whose best case can be significant at `alpha`.
-    public var fewestRuns: Int {
+    public var fewestRuns: Int { fewestRuns(comparisons: 1) }
+
+    /// The fewest runs on each side whose best case can be significant at `alpha` when it is one of `comparisons`
+    /// judged together (Bonferroni: each p-value is multiplied by their number).
+    public func fewestRuns(comparisons: Int) -> Int {
+        let family = Double(max(1, comparisons))
         var runs = 1
-        while MannWhitneyU.smallestPValue(runs, runs) >= alpha && runs < 1000 { runs += 1 }
+        while MannWhitneyU.smallestPValue(runs, runs) * family >= alpha && runs < 1000 { runs += 1 }
         return runs
     }
 }
@@ -53,26 +58,41 @@ public struct RegressionVerdict: Equatable, Sendable, Codable {
     public var suggestedRuns: Int?
     public var comparison: SampleComparison
     public var thresholds: RegressionThresholds
+    /// How many comparisons were judged together with this one (the phases and tests of one patch); nil or 1 for
+    /// one on its own. Reports written before it have none.
+    public var comparisons: Int?
+    /// The p-value the verdict was judged by: the rank test's, multiplied by ``comparisons`` (at most 1).
+    public var adjustedPValue: Double { min(1, comparison.test.pValue * Double(max(1, comparisons ?? 1))) }
 
-    /// Judges `comparison` against `thresholds`.
-    public init(_ comparison: SampleComparison, thresholds: RegressionThresholds = .default) {
+    /// Judges `comparison` against `thresholds`, as one of `comparisons` judged together.
+    ///
+    /// A patch is slower when any of its phases, in any of its tests, is: each comparison made is one more chance
+    /// for noise to look significant. Bonferroni's correction (each p-value times the number of comparisons) keeps
+    /// the chance that a patch that changes nothing is called slower at `alpha`, however many phases and tests it
+    /// is measured by.
+    public init(_ comparison: SampleComparison, thresholds: RegressionThresholds = .default, comparisons: Int = 1) {
         self.comparison = comparison
         self.thresholds = thresholds
+        self.comparisons = comparisons > 1 ? comparisons : nil
+        let family = max(1, comparisons)
         let (n, m) = (comparison.baselineMilliseconds.count, comparison.candidateMilliseconds.count)
-        let p = comparison.test.pValue
+        let p = min(1, comparison.test.pValue * Double(family))
         let difference = comparison.medianDifference
         let direction = difference > 0 ? "slower" : "faster"
         let change = Self.describe(difference, comparison.relativeChange)
         let bigEnough = abs(difference) >= thresholds.minimumMilliseconds
             && (comparison.relativeChange.map { abs($0) >= thresholds.minimumRelative } ?? true)
-        let smallest = MannWhitneyU.smallestPValue(n, m)
-        let pText = "p = \(Self.format(p, digits: 4)) (\(comparison.test.method.rawValue), \(n) vs \(m) runs)"
+        let smallest = min(1, MannWhitneyU.smallestPValue(n, m) * Double(family))
+        let rawText = "p = \(Self.format(comparison.test.pValue, digits: 4)) (\(comparison.test.method.rawValue), \(n) vs \(m) runs)"
+        let pText = family == 1 ? rawText : "\(rawText), \(Self.format(p, digits: 4)) for \(family) comparisons"
+        let smallestText = family == 1 ? "the smallest p-value is \(Self.format(smallest, digits: 4))"
+            : "the smallest p-value for \(family) comparisons is \(Self.format(smallest, digits: 4))"
         if smallest >= thresholds.alpha {
-            let runs = max(thresholds.fewestRuns, n, m)
+            let runs = max(thresholds.fewestRuns(comparisons: family), n, m)
             outcome = .uncertain
             suggestedRuns = runs
             reason = "\(n) vs \(m) runs can never be significant at alpha \(Self.format(thresholds.alpha, digits: 3)) "
-                + "(the smallest p-value is \(Self.format(smallest, digits: 4))); median \(change); run each side at least \(runs) times"
+                + "(\(smallestText)); median \(change); run each side at least \(runs) times"
         } else if p < thresholds.alpha && bigEnough {
             outcome = difference > 0 ? .slower : .faster
             suggestedRuns = nil
@@ -103,7 +123,7 @@ public struct RegressionVerdict: Equatable, Sendable, Codable {
     }
 
     /// `value` with at most `digits` digits after the point, trailing zeros dropped.
-    static func format(_ value: Double, digits: Int) -> String {
+    public static func format(_ value: Double, digits: Int) -> String {
         guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }

@@ -18,6 +18,9 @@ public struct TimingComparison: Codable, Equatable, Sendable {
     /// For a phase that got slower: the console gap of the patch's typical run that grew most, against the
     /// parent's gap after the same line.
     public var blame: String?
+    /// How many comparisons of the patch were judged together (its tests times their phases): the p-value was
+    /// multiplied by it before it met alpha. Nil for one on its own, and in reports written before it.
+    public var comparisons: Int?
 }
 
 /// A budget the patch's kernel does not meet (median of its runs).
@@ -98,6 +101,7 @@ public struct PatchJudgement: Codable, Equatable, Sendable {
 
         var timing: [TimingComparison] = []
         var breaches: [BudgetNote] = []
+        var compared: [(test: TestMeasurement, parent: TestMeasurement, phase: TimedPhase, comparison: SampleComparison)] = []
         for test in candidate.measurement.tests {
             let parentTest = reference?.measurement.tests.first { $0.id == test.id }
             for phase in TimedPhase.allCases {
@@ -108,15 +112,20 @@ public struct PatchJudgement: Codable, Equatable, Sendable {
                 }
                 guard let parentTest, let comparison = SampleComparison(baselineMilliseconds: parentTest.samples(phase),
                                                                         candidateMilliseconds: test.samples(phase)) else { continue }
-                let regression = RegressionVerdict(comparison, thresholds: thresholds)
-                if regression.outcome == .slower { verdicts.insert(.regressed) }
-                timing.append(TimingComparison(
-                    test: test.id, phase: phase, parentMedianMilliseconds: comparison.baselineMedian,
-                    patchMedianMilliseconds: comparison.candidateMedian, outcome: regression.outcome, reason: regression.reason,
-                    pValue: comparison.test.pValue, parentRuns: comparison.baselineMilliseconds.count,
-                    patchRuns: comparison.candidateMilliseconds.count, suggestedRuns: regression.suggestedRuns,
-                    blame: regression.outcome == .slower ? blame(phase, patch: test, parent: parentTest) : nil))
+                compared.append((test, parentTest, phase, comparison))
             }
+        }
+        // Every phase of every test is one more chance for noise to look like a regression: they are judged together.
+        for (test, parentTest, phase, comparison) in compared {
+            let regression = RegressionVerdict(comparison, thresholds: thresholds, comparisons: compared.count)
+            if regression.outcome == .slower { verdicts.insert(.regressed) }
+            timing.append(TimingComparison(
+                test: test.id, phase: phase, parentMedianMilliseconds: comparison.baselineMedian,
+                patchMedianMilliseconds: comparison.candidateMedian, outcome: regression.outcome, reason: regression.reason,
+                pValue: comparison.test.pValue, parentRuns: comparison.baselineMilliseconds.count,
+                patchRuns: comparison.candidateMilliseconds.count, suggestedRuns: regression.suggestedRuns,
+                blame: regression.outcome == .slower ? blame(phase, patch: test, parent: parentTest) : nil,
+                comparisons: regression.comparisons))
         }
         let ordered = verdicts.sorted()
         return PatchJudgement(verdicts: ordered.isEmpty ? [.pass] : ordered, newWarnings: warnings, failures: failures, timing: timing,

@@ -240,6 +240,14 @@ struct ValidateCommand: AsyncParsableCommand {
         if let filter { words += ["--filter", filter] }
         for argument in kernelArguments { words += ["--append", argument] }
         words += ["--repeat", String(`repeat`)]
+        // The thresholds the verdict was judged by, where they are not the defaults.
+        if let maxRepeat { words += ["--max-repeat", String(maxRepeat)] }
+        let defaults = RegressionThresholds.default
+        if alpha != defaults.alpha { words += ["--alpha", RegressionVerdict.format(alpha, digits: 6)] }
+        if minEffectMs != defaults.minimumMilliseconds { words += ["--min-effect-ms", RegressionVerdict.format(minEffectMs, digits: 3)] }
+        if minEffectPercent != defaults.minimumRelative * 100 {
+            words += ["--min-effect-percent", RegressionVerdict.format(minEffectPercent, digits: 3)]
+        }
         return words.map(Self.shellQuoted).joined(separator: " ")
     }
 

@@ -55,6 +55,28 @@ import Testing
         #expect(result.suggestedRuns == 10)
     }
 
+    @Test func aComparisonJudgedWithOthersNeedsAStrongerPValue() throws {
+        // U = 2 (202.5 is below 203 and 204): exact two-sided p = 2 × 4 / 252 = 0.0317; the median is 30 ms (14.9 %) slower.
+        let baseline = [200.0, 204, 198, 201, 203], candidate = [202.5, 230, 231, 232, 233]
+        let alone = try verdict(baseline, candidate)
+        #expect(alone.outcome == .slower)
+        #expect(alone.comparisons == nil)
+        // One of a patch's two phases: 0.0317 × 2 = 0.0635 is not below 0.05, so more runs are asked for.
+        let one = RegressionVerdict(alone.comparison, comparisons: 2)
+        #expect(one.outcome == .uncertain)
+        #expect(abs(one.adjustedPValue - 8.0 / 126) < 1e-12)
+        #expect(one.suggestedRuns == 10)
+        #expect(one.reason == "maybe slower: median +30 ms (+14.9 %), but p = 0.0317 (exact, 5 vs 5 runs), 0.0635 for 2 comparisons is not below alpha 0.05; run each side 10 times")
+        // A perfect separation (p = 0.0079) stays significant among two, not among eight: 5 runs each can never be.
+        let separated = try #require(SampleComparison(baselineMilliseconds: baseline, candidateMilliseconds: [230, 231, 232, 233, 234]))
+        #expect(RegressionVerdict(separated, comparisons: 2).outcome == .slower)
+        let amongEight = RegressionVerdict(separated, comparisons: 8)
+        #expect(amongEight.outcome == .uncertain)
+        #expect(amongEight.suggestedRuns == 6)
+        #expect(amongEight.reason.contains("the smallest p-value for 8 comparisons is 0.0635"))
+        #expect(RegressionThresholds.default.fewestRuns(comparisons: 8) == 6)
+    }
+
     @Test func noiseIsSame() throws {
         let result = try verdict([300, 305, 298, 302, 301, 299], [301, 297, 304, 300, 303, 298])
         #expect(result.outcome == .same)

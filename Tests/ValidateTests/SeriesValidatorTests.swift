@@ -21,6 +21,9 @@ import Testing
         let shutdown = try #require(report.patches[2].timing.first { $0.phase == .shutdown })
         #expect(shutdown.outcome == .slower)
         #expect(shutdown.blame?.contains("ksand: power-off") == true)
+        // Boot and shutdown of the one command are judged together.
+        #expect(report.patches[2].timing.map(\.comparisons) == [2, 2])
+        #expect(shutdown.reason.contains("for 2 comparisons"))
         // Patch 4 inherits patch 3's breach: noted, not its verdict.
         #expect(report.patches[3].breaches.first?.parentMet == false)
         #expect(report.firstBad == 2)
