@@ -8,6 +8,11 @@ ci/install-deps.sh shellcheck   # actionlint checks the CI recipes' run: scripts
 export KSAND_TOOLS_VENV="${KSAND_TOOLS_VENV:-$HOME/.cache/ksand/tools-venv}"
 ci/python-tools.sh
 swift build --build-tests
+# libvirt's system daemons for the tests on qemu:///system, started where systemd does not run them and stopped
+# afterwards (a daemon that ran before is left alone); the embedded driver's tests need none.
+ci/libvirt-daemons.sh start
+trap 'ci/libvirt-daemons.sh stop' EXIT
+export KSAND_TEST_LIBVIRT_SYSTEM=1
 # The integration tests boot the default sandbox kernel; build it first (once: it is cached by content
 # outside the repository), with its progress in the log rather than inside a silent test.
 "$(swift build --show-bin-path)/ksand" kernel build

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// A directory made ready for the embedded QEMU driver, `qemu:///embed?root=DIR`: libvirt's QEMU driver running in
@@ -25,6 +26,34 @@ public struct EmbeddedDriverRoot: Sendable, Equatable {
     public var pidDirectory: String { path + "/run/qemu" }
     /// DIR/log/qemu, where each domain's QEMU writes `<name>.log` (its command line and stderr).
     public var logDirectory: String { path + "/log/qemu" }
+    /// DIR/run/qemu/driver.pid: the pid of the process whose driver holds the root, locked while it runs.
+    public var driverPidFile: String { pidDirectory + "/driver.pid" }
+
+    /// Another live process whose embedded driver holds this root (the pid in DIR/run/qemu/driver.pid); nil when
+    /// none does, or when it is this process. The pid file is read, never locked: a lock taken and dropped here
+    /// would drop this process's own driver's lock on it too (POSIX record locks belong to the process).
+    public var holder: pid_t? {
+        guard let text = try? String(contentsOfFile: driverPidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid() else { return nil }
+        if kill(pid, 0) == 0 || errno == EPERM {
+            // A zombie holds no lock: its descriptors are closed.
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+            return state == "Z" ? nil : pid
+        }
+        return nil
+    }
+
+    /// The first of `base`, `base-2`, `base-3`, … up to `base-N` that no other process holds: a pool of roots
+    /// that lets several ksand processes run on the embedded driver at once, each reusing the capabilities
+    /// libvirt cached in it. When all are held, `base` (the connection then says who holds it).
+    public static func firstFree(base: String, count: Int = 16) -> EmbeddedDriverRoot {
+        for index in 1...max(1, count) {
+            let root = EmbeddedDriverRoot(path: index == 1 ? base : "\(base)-\(index)")
+            if root.holder == nil { return root }
+        }
+        return EmbeddedDriverRoot(path: base)
+    }
 
     /// Creates or checks DIR and writes its qemu.conf; `asRoot` decides the QEMU user (see
     /// ``qemuConfiguration(asRoot:)``).

@@ -8,6 +8,8 @@ public enum EmbeddedDriverRootError: Error, Sendable, Equatable, CustomStringCon
     case unsafe(path: String, problem: String)
     /// A file system call failed.
     case io(what: String, path: String, errno: Int32)
+    /// Another process's embedded driver holds the root.
+    case inUse(path: String, pid: Int32)
 
     public var description: String {
         switch self {
@@ -17,6 +19,10 @@ public enum EmbeddedDriverRootError: Error, Sendable, Equatable, CustomStringCon
             return "refusing \(path) as the embedded libvirt driver's root: \(problem); it holds the driver's "
                 + "configuration and QEMU's monitor sockets, so it must be a directory of yours with mode 0700. "
                 + "Remove it (it is created with mode 0700) or choose another directory"
+        case .inUse(let path, let pid):
+            return "the embedded libvirt driver's root \(path) is in use by process \(pid) (\(path)/run/qemu/driver.pid): "
+                + "libvirt lets one process at a time run its embedded driver on a root. Wait for it to end, pass "
+                + "--connect qemu:///embed?root=ANOTHER-DIR, or use qemu:///system"
         case .io(let what, let path, let code):
             return "cannot \(what) \(path): \(String(cString: strerror(code))) (errno \(code))"
         }

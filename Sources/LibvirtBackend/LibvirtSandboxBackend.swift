@@ -24,7 +24,10 @@ public struct LibvirtSandboxBackend: SandboxBackend {
         let domain: LibvirtDomain
         let console: LibvirtConsoleStream
         do {
-            if let root = parsed?.embeddedRoot { _ = try EmbeddedDriverRoot.prepare(at: root) }
+            if let root = parsed?.embeddedRoot {
+                if let holder = EmbeddedDriverRoot(path: root).holder { throw EmbeddedDriverRootError.inUse(path: root, pid: holder) }
+                _ = try EmbeddedDriverRoot.prepare(at: root)
+            }
             connection = try LibvirtConnection(uri: uri)
             let definition = DomainDefinition(sandbox: sandbox, runDirectory: runDirectory, name: Self.domainName(), systemURI: parsed?.path == "/system")
             domain = try connection.createTransientDomain(xml: try definition.xmlString(), autodestroy: true, paused: true)

@@ -21,6 +21,14 @@ public struct DetachedSandbox: Sendable {
         public var powerButton: Bool
         public var machine: String?
         public var accelerator: String?
+        /// What runs the VM (``SandboxBackend/name``: `qemu`, `libvirt`); nil in records written before backends.
+        public var backend: String?
+        /// For a libvirt domain: the connection URI and the domain's UUID, so `virsh -c URI dominfo UUID` finds it.
+        public var connectURI: String?
+        public var domainUUID: String?
+
+        /// Whether ksand itself runs the VM's QEMU, so its QMP socket is in the state directory.
+        public var ownsQMP: Bool { backend == nil || backend == "qemu" }
 
         public init(name: String, supervisor: ProcessIdentity, command: [String], startedAt: Double) {
             self.name = name

@@ -103,8 +103,9 @@ public struct DetachedStop: Sendable {
             return Outcome(endedBy: .alreadyGone, seconds: 0, ioMovingWhenKilled: false, guestPoweredOff: sandbox.consoleShowsPowerOff,
                            exitStatus: nil, summary: "its QEMU was already gone", log: [], failed: false)
         }
+        // A libvirt domain's QMP socket is libvirt's: without ksand, its QEMU is stopped by signals alone.
         let qmp = QMPClient(socketPath: sandbox.qmpSocketPath)
-        let ask: (@Sendable () async -> String?)? = record.powerButton
+        let ask: (@Sendable () async -> String?)? = record.powerButton && record.ownsQMP
             ? { @Sendable in (try? qmp.execute("system_powerdown")) != nil ? "pressed the ACPI power button (QMP system_powerdown)" : nil } : nil
         let report = await Reaper.stop(pid: qemu.pid, policy: policy, ask: ask)
         return Outcome(report: report, guestPoweredOff: report.endedBy == .ask, exitStatus: nil, prefix: "its ksand was gone; ")

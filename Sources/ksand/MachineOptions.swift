@@ -32,9 +32,11 @@ struct MachineOptions: ParsableArguments {
         }
     }
 
-    /// The embedded driver under ksand's cache: libvirt with no daemon to run.
+    /// The embedded driver under ksand's cache: libvirt with no daemon to run. libvirt lets one process use a root
+    /// at a time, so a ksand started while another runs (a second terminal, a detached sandbox) takes the next
+    /// free root of a small pool (`libvirt-embed`, `libvirt-embed-2`, …).
     static func defaultConnectURI() -> String {
-        LibvirtURI.embedded(root: CacheDirectory.standard().path + "/libvirt-embed")
+        EmbeddedDriverRoot.firstFree(base: CacheDirectory.standard().path + "/libvirt-embed").uri
     }
 
     func validateBackend() throws {

@@ -50,7 +50,8 @@ extension RunCommand {
             }
             if !interrupted.isSet, let record = sandbox.record, record.ready {
                 print(sandbox.name)
-                report("sandbox \(sandbox.name) is running (ksand pid \(record.supervisor.pid), QEMU pid \(record.qemu.map { String($0.pid) } ?? "?")); stop it with `ksand stop \(sandbox.name)`")
+                let domain = record.domainUUID.map { ", libvirt domain \($0) on \(record.connectURI ?? "?")" } ?? ""
+                report("sandbox \(sandbox.name) is running (ksand pid \(record.supervisor.pid), QEMU pid \(record.qemu.map { String($0.pid) } ?? "?")\(domain)); stop it with `ksand stop \(sandbox.name)`")
                 throw ExitCode.success
             }
             if !interrupted.isSet && ContinuousClock.now >= deadline {
@@ -77,7 +78,14 @@ extension RunCommand {
         record.accelerator = prepared.accelerator.rawValue
         let keeper = RecordKeeper(sandbox: sandbox, record: record)
         try sandbox.write(record)
-        runner.onStart = { machine in keeper.update { $0.qemu = machine.process } }
+        runner.onStart = { machine in
+            keeper.update {
+                $0.qemu = machine.process
+                $0.backend = machine.backend
+                $0.connectURI = machine.connectURI
+                $0.domainUUID = machine.domainUUID
+            }
+        }
         runner.onGuestReady = { powerButton in keeper.update { $0.ready = true; $0.powerButton = powerButton } }
     }
 

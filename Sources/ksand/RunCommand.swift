@@ -55,9 +55,6 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         try machineOptions.validateBackend()
-        if detach && machineOptions.backend == .libvirt {
-            throw ValidationError("--detach runs under --backend qemu only: a detached sandbox's record and its orphan reaping know QEMU's process and QMP socket, not a libvirt domain")
-        }
         if command.isEmpty { throw ValidationError("no command given: ksand run [options] -- COMMAND [ARGS...]") }
         for variable in environment where !variable.contains("=") || variable.hasPrefix("=") {
             throw ValidationError("--env \(variable): expected KEY=VALUE")

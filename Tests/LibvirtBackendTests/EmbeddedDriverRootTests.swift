@@ -53,4 +53,36 @@ import Testing
         let error = try #require(throws: EmbeddedDriverRootError.self) { try EmbeddedDriverRoot.prepare(at: "relative/root") }
         #expect(error == .notAbsolute("relative/root"))
     }
+
+    /// A root's holder is the live process named by DIR/run/qemu/driver.pid, never this one, nor a dead one.
+    @Test func theHolderOfARootIsTheLiveProcessInItsDriverPidFile() throws {
+        let scratch = try ScratchDirectory()
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { kill(sleeper.processIdentifier, SIGKILL); sleeper.waitUntilExit() }
+        func root(_ name: String, pid: Int32?) throws -> EmbeddedDriverRoot {
+            let root = EmbeddedDriverRoot(path: scratch.path + "/" + name)
+            try FileManager.default.createDirectory(atPath: root.pidDirectory, withIntermediateDirectories: true)
+            if let pid { try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: root.driverPidFile)) }
+            return root
+        }
+        #expect(try root("held", pid: sleeper.processIdentifier).holder == sleeper.processIdentifier)
+        #expect(try root("mine", pid: getpid()).holder == nil)
+        #expect(try root("none", pid: nil).holder == nil)
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        #expect(try root("dead", pid: exited.processIdentifier).holder == nil)
+
+        // The pool: the base is held, so the next free one is taken; with the base free again, the base.
+        _ = try root("pool", pid: sleeper.processIdentifier)
+        _ = try root("pool-2", pid: sleeper.processIdentifier)
+        #expect(EmbeddedDriverRoot.firstFree(base: scratch.path + "/pool").path == scratch.path + "/pool-3")
+        #expect(EmbeddedDriverRoot.firstFree(base: scratch.path + "/pool", count: 2).path == scratch.path + "/pool")
+        try FileManager.default.removeItem(atPath: scratch.path + "/pool/run/qemu/driver.pid")
+        #expect(EmbeddedDriverRoot.firstFree(base: scratch.path + "/pool").path == scratch.path + "/pool")
+    }
 }
