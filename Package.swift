@@ -32,7 +32,8 @@ let package = Package(
         ),
         // CPUID and RDTSC, for measuring the host's TSC rate: one header of static inline functions, x86-64 only.
         .systemLibrary(name: "CHostCPU"),
-        // posix_spawn's GNU flags, which Swift's Glibc leaves out (they need _GNU_SOURCE), for the detached launcher.
+        // posix_spawn's GNU flags, which Swift's Glibc leaves out (they need _GNU_SOURCE), for the detached launcher,
+        // and prctl's child-subreaper switch (prctl is variadic).
         .target(name: "CProcessSpawn"),
         // The wire format between the host and the guest init: frames and the run spec. Pure Swift, no Foundation.
         .target(name: "SandboxProtocol"),

@@ -6,3 +6,9 @@
 #include "process_spawn.h"
 
 const short ksand_spawn_setsid = POSIX_SPAWN_SETSID;
+
+#include <sys/prctl.h>
+
+int ksand_become_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
+}

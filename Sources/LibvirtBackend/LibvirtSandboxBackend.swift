@@ -27,6 +27,8 @@ public struct LibvirtSandboxBackend: SandboxBackend {
             if let root = parsed?.embeddedRoot {
                 if let holder = EmbeddedDriverRoot(path: root).holder { throw EmbeddedDriverRootError.inUse(path: root, pid: holder) }
                 _ = try EmbeddedDriverRoot.prepare(at: root)
+                // The embedded driver's QEMUs are daemons of this process: reap them here, not late by init.
+                OrphanReaper.adoptOrphans()
             }
             connection = try LibvirtConnection(uri: uri)
             let definition = DomainDefinition(sandbox: sandbox, runDirectory: runDirectory, name: Self.domainName(), systemURI: parsed?.path == "/system")
@@ -42,7 +44,9 @@ public struct LibvirtSandboxBackend: SandboxBackend {
             throw .backendFailed(backend: name, reason: "\(error)")
         }
         // The QEMU pid is looked up once (a pid file and its command line), not at every sample of a stop.
-        let machine = LibvirtMachine(domain: domain, console: console, connectURI: uri, qemuPID: domain.qemuPID)
+        let qemuPID = domain.qemuPID
+        if let qemuPID { OrphanReaper.reapWhenItExits(qemuPID) }
+        let machine = LibvirtMachine(domain: domain, console: console, connectURI: uri, qemuPID: qemuPID)
         let result: Body
         do {
             result = try await body(machine)

@@ -38,11 +38,14 @@ extension SerializedIntegrationTests {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
 
-    @Test func theShippedSuitesPassOnTheDefaultKernelWithATimelineTable() async throws {
+    /// Each backend boots the same sandboxes: direct QEMU, and libvirt's embedded driver (no daemon).
+    static let backends = ["qemu", "libvirt"]
+
+    @Test(arguments: backends) func theShippedSuitesPassOnTheDefaultKernelWithATimelineTable(backend: String) async throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let result = try await KsandProcess.run(
-            ["test", "--accel", "tcg", "--junit", directory + "/junit.xml", "--json", directory + "/report.json"],
+            ["test", "--accel", "tcg", "--backend", backend, "--junit", directory + "/junit.xml", "--json", directory + "/report.json"],
             limit: 3600, directory: KsandProcess.repository)
         #expect(result.status == 0, "stdout: \(result.text)\nstderr: \(result.stderr)")
         let lines = result.text.split(separator: "\n")
@@ -74,11 +77,11 @@ extension SerializedIntegrationTests {
 
     /// The seed scenario: the same md test on the kernel built without patches/0001 breaks the shutdown budget, and
     /// the blame names the second after the power-off marker, where md's reboot notifier sleeps.
-    @Test func withoutThePatchTheMdTestFailsAndBlameNamesTheSecond() async throws {
+    @Test(arguments: backends) func withoutThePatchTheMdTestFailsAndBlameNamesTheSecond(backend: String) async throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let result = try await KsandProcess.run(
-            ["test", "--accel", "tcg", "--no-patches", "--filter", "md-shutdown", "--junit", directory + "/junit.xml",
+            ["test", "--accel", "tcg", "--backend", backend, "--no-patches", "--filter", "md-shutdown", "--junit", directory + "/junit.xml",
              "--json", directory + "/report.json"],
             limit: 3600, directory: KsandProcess.repository)
         #expect(result.status == 1, "stdout: \(result.text)\nstderr: \(result.stderr)")

@@ -5,4 +5,8 @@
 /// session of its own, with no controlling terminal.
 extern const short ksand_spawn_setsid;
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants of this process become its children instead of init's.
+/// prctl is variadic, which Swift cannot call. Returns 0, or -1 with errno set.
+int ksand_become_child_subreaper(void);
+
 #endif
