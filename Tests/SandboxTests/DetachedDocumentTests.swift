@@ -89,6 +89,21 @@ import Testing
         let recorded = try decode(DetachedSandbox.Record.self, Self.recordAsWrittenBefore)
         #expect(recorded.name == "web" && recorded.qemu?.pid == 9539 && recorded.supervisor.startTicks == 1358522)
         #expect(recorded.ready && recorded.powerButton && recorded.machine == "microvm")
+        #expect(recorded.backend == nil && recorded.ownsQMP, "a record written before backends is QEMU's own")
+    }
+
+    /// A libvirt sandbox's record names the connection and the domain, and ps lists them.
+    @Test func aLibvirtRecordNamesItsDomain() throws {
+        var record = Self.record
+        record.backend = "libvirt"
+        record.connectURI = "qemu:///system"
+        record.domainUUID = "b4c451d5-4108-4669-84b7-a5ed314660a4"
+        let golden = #"{"accelerator":"tcg","backend":"libvirt","command":["sh","-c","echo started; exec sleep 600"],"connectURI":"qemu:\/\/\/system","domainUUID":"b4c451d5-4108-4669-84b7-a5ed314660a4","machine":"microvm","name":"web","powerButton":true,"qemu":{"pid":9035,"startTicks":1356367},"ready":true,"startedAt":1796164439.8029027,"supervisor":{"pid":9020,"startTicks":1356323}}"#
+        #expect(text(try JSONDocument.compact(record)) == golden)
+        #expect(try decode(DetachedSandbox.Record.self, golden) == record)
+        #expect(!record.ownsQMP)
+        let listing = DetachedSandbox.Listing(DetachedSandbox(directory: "/run/ksand/sandboxes/web"), state: .running(ready: true), record: record)
+        #expect(listing.backend == "libvirt" && listing.connectURI == "qemu:///system" && listing.domainUUID == record.domainUUID)
     }
 
     @Test func theStopRequestIsOneLine() throws {
@@ -124,6 +139,7 @@ import Testing
 [
   {
     "accelerator" : "tcg",
+    "backend" : "qemu",
     "command" : [
       "sh",
       "-c",
@@ -144,6 +160,7 @@ import Testing
 [
   {
     "accelerator" : "tcg",
+    "backend" : "qemu",
     "command" : [
       "sh",
       "-c",
