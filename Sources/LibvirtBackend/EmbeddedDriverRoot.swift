@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Sandbox
 
 /// A directory made ready for the embedded QEMU driver, `qemu:///embed?root=DIR`: libvirt's QEMU driver running in
 /// the calling process, with no libvirtd and no virtlogd.
@@ -35,13 +36,8 @@ public struct EmbeddedDriverRoot: Sendable, Equatable {
     public var holder: pid_t? {
         guard let text = try? String(contentsOfFile: driverPidFile, encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid() else { return nil }
-        if kill(pid, 0) == 0 || errno == EPERM {
-            // A zombie holds no lock: its descriptors are closed.
-            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            let state = stat.split(separator: ")").last?.split(separator: " ").first
-            return state == "Z" ? nil : pid
-        }
-        return nil
+        // A zombie holds no lock (its descriptors are closed): only a live process counts.
+        return ProcessIdentity.of(pid) != nil ? pid : nil
     }
 
     /// The first of `base`, `base-2`, `base-3`, … up to `base-N` that no other process holds: a pool of roots

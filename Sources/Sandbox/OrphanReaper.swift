@@ -43,8 +43,7 @@ public enum OrphanReaper {
     /// The parent pid of `pid` from /proc/PID/stat, nil when it is gone.
     static func parent(of pid: pid_t) -> pid_t? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 ? pid_t(fields[1]) : nil
+              let fields = ProcStat.fields(stat), fields.count > 1 else { return nil }
+        return pid_t(fields[1])
     }
 }
