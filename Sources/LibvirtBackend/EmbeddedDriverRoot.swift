@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Sandbox
+import Synchronization
 
 /// A directory made ready for the embedded QEMU driver, `qemu:///embed?root=DIR`: libvirt's QEMU driver running in
 /// the calling process, with no libvirtd and no virtlogd.
@@ -14,7 +15,8 @@ import Sandbox
 /// libvirt runs one embedded QEMU driver per process, on the root of the first connection that opens one, until
 /// the process exits: closing every connection does not stop it, and a connection to another root fails
 /// (``LibvirtError/Kind/embeddedDriverOnAnotherRoot(openRoot:)``). A process that needs several sandboxes runs them
-/// all under one root. Conversely libvirt locks a root (DIR/run/qemu/driver.pid) against a second process.
+/// all under one root. Conversely libvirt locks a root (DIR/run/qemu/driver.pid) against a second process, and
+/// ksand claims it (DIR/ksand.lock) from the moment it picks it, before libvirt's lock exists (see ``holder``).
 public struct EmbeddedDriverRoot: Sendable, Equatable {
     /// DIR, absolute.
     public let path: String
@@ -30,33 +32,76 @@ public struct EmbeddedDriverRoot: Sendable, Equatable {
     /// DIR/run/qemu/driver.pid: the pid of the process whose driver holds the root, locked while it runs.
     public var driverPidFile: String { pidDirectory + "/driver.pid" }
 
-    /// Another live process whose embedded driver holds this root (the pid in DIR/run/qemu/driver.pid); nil when
-    /// none does, or when it is this process. The pid file is read, never locked: a lock taken and dropped here
-    /// would drop this process's own driver's lock on it too (POSIX record locks belong to the process).
+    /// DIR/ksand.lock: flock-ed by the ksand process using the root, from the moment it chose it until it exits.
+    public var claimFile: String { path + "/ksand.lock" }
+
+    /// Another process holding this root: a ksand that claimed it (DIR/ksand.lock), or any process whose embedded
+    /// driver runs on it (libvirt's lock on DIR/run/qemu/driver.pid: virsh, another libvirt program). nil when none
+    /// does, or only this process. Read from /proc/locks: neither file is opened here, because opening and closing
+    /// driver.pid would drop the lock this process's own driver holds on it (POSIX record locks belong to the
+    /// process, and any close drops them). A process that has exited holds no lock, whatever its pid file says.
     public var holder: pid_t? {
-        guard let text = try? String(contentsOfFile: driverPidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid() else { return nil }
-        // A zombie holds no lock (its descriptors are closed): only a live process counts.
-        return ProcessIdentity.of(pid) != nil ? pid : nil
+        let table = FileLockTable.current()
+        return (table.holders(of: claimFile) + table.holders(of: driverPidFile)).first
     }
 
-    /// The first of `base`, `base-2`, `base-3`, … up to `base-N` that no other process holds: a pool of roots
-    /// that lets several ksand processes run on the embedded driver at once, each reusing the capabilities
-    /// libvirt cached in it. When all are held, `base` (the connection then says who holds it).
-    public static func firstFree(base: String, count: Int = 16) -> EmbeddedDriverRoot {
-        for index in 1...max(1, count) {
-            let root = EmbeddedDriverRoot(path: index == 1 ? base : "\(base)-\(index)")
-            if root.holder == nil { return root }
+    /// The roots this process has claimed, by path, each with the descriptor whose flock it keeps until it exits:
+    /// libvirt runs one embedded driver per process for the process's life, so the claim lasts as long.
+    private static let claims = Mutex<[String: Int32]>([:])
+
+    /// Claims DIR for this process: takes DIR/ksand.lock (flock, not waiting) and checks that no other process's
+    /// driver holds DIR/run/qemu/driver.pid. A claim is kept until the process exits; claiming again is a no-op.
+    /// The flock is separate from libvirt's POSIX lock, so taking it disturbs nothing of the driver's.
+    private static func claim(_ directory: Int32, path: String) throws(EmbeddedDriverRootError) {
+        try claims.withLock { claims throws(EmbeddedDriverRootError) in
+            guard claims[path] == nil else { return }
+            let root = EmbeddedDriverRoot(path: path)
+            let lock = openat(directory, "ksand.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard lock >= 0 else { throw .io(what: "open", path: root.claimFile, errno: errno) }
+            if flock(lock, LOCK_EX | LOCK_NB) != 0 {
+                let code = errno
+                close(lock)
+                guard code == EWOULDBLOCK else { throw .io(what: "lock", path: root.claimFile, errno: code) }
+                throw .inUse(path: path, pid: FileLockTable.current().holders(of: root.claimFile).first)
+            }
+            if let other = FileLockTable.current().holders(of: root.driverPidFile).first {
+                close(lock)
+                throw .inUse(path: path, pid: other)
+            }
+            claims[path] = lock
         }
-        return EmbeddedDriverRoot(path: base)
     }
 
-    /// Creates or checks DIR and writes its qemu.conf; `asRoot` decides the QEMU user (see
-    /// ``qemuConfiguration(asRoot:)``).
+    /// Prepares and claims the first of `base`, `base-2`, `base-3`, … up to `base-N` that no other process holds:
+    /// a pool of roots that lets several ksand processes run on the embedded driver at once, each reusing the
+    /// capabilities libvirt cached in it. Throws ``EmbeddedDriverRootError/inUse(path:pid:)`` for `base` when all
+    /// are held, and any other error of ``prepare(at:asRoot:)`` as it comes.
+    public static func claimFirstFree(base: String, count: Int = 16, asRoot: Bool = geteuid() == 0) throws(EmbeddedDriverRootError) -> EmbeddedDriverRoot {
+        let candidates = (1...max(1, count)).map { $0 == 1 ? base : "\(base)-\($0)" }
+        // This process's driver stays on the root it started on: a member claimed already is the answer.
+        if let mine = claims.withLock({ claims in candidates.first { claims[$0] != nil } }) {
+            return try prepare(at: mine, asRoot: asRoot)
+        }
+        var firstRefusal: EmbeddedDriverRootError?
+        for candidate in candidates {
+            do throws(EmbeddedDriverRootError) {
+                return try prepare(at: candidate, asRoot: asRoot)
+            } catch {
+                guard case .inUse = error else { throw error }
+                if firstRefusal == nil { firstRefusal = error }
+            }
+        }
+        throw firstRefusal ?? .inUse(path: base, pid: nil)
+    }
+
+    /// Creates or checks DIR, claims it for this process (see ``holder``) and writes its qemu.conf; `asRoot`
+    /// decides the QEMU user (see ``qemuConfiguration(asRoot:)``). Throws ``EmbeddedDriverRootError/inUse(path:pid:)``
+    /// when another process holds DIR, before writing anything in it.
     public static func prepare(at path: String, asRoot: Bool = geteuid() == 0) throws(EmbeddedDriverRootError) -> EmbeddedDriverRoot {
         guard path.hasPrefix("/") else { throw .notAbsolute(path) }
         let root = try PrivateDirectory.open(path, create: true)
         defer { close(root) }
+        try claim(root, path: path)
         let etc = try PrivateDirectory.open("etc", in: root, displayPath: path + "/etc")
         defer { close(etc) }
         try PrivateDirectory.writeAtomically(qemuConfiguration(asRoot: asRoot), named: "qemu.conf", in: etc,

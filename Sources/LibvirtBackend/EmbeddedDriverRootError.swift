@@ -9,7 +9,7 @@ public enum EmbeddedDriverRootError: Error, Sendable, Equatable, CustomStringCon
     /// A file system call failed.
     case io(what: String, path: String, errno: Int32)
     /// Another process's embedded driver holds the root.
-    case inUse(path: String, pid: Int32)
+    case inUse(path: String, pid: Int32?)
 
     public var description: String {
         switch self {
@@ -20,7 +20,8 @@ public enum EmbeddedDriverRootError: Error, Sendable, Equatable, CustomStringCon
                 + "configuration and QEMU's monitor sockets, so it must be a directory of yours with mode 0700. "
                 + "Remove it (it is created with mode 0700) or choose another directory"
         case .inUse(let path, let pid):
-            return "the embedded libvirt driver's root \(path) is in use by process \(pid) (\(path)/run/qemu/driver.pid): "
+            let who = pid.map { "process \($0)" } ?? "another process"
+            return "the embedded libvirt driver's root \(path) is in use by \(who) (it holds \(path)/ksand.lock or \(path)/run/qemu/driver.pid): "
                 + "libvirt lets one process at a time run its embedded driver on a root. Wait for it to end, pass "
                 + "--connect qemu:///embed?root=ANOTHER-DIR, or use qemu:///system"
         case .io(let what, let path, let code):

@@ -9,32 +9,66 @@ import SandboxProtocol
 /// The embedded driver (`qemu:///embed?root=DIR`) needs no daemon: its root is prepared (``EmbeddedDriverRoot``) before
 /// the connection opens. libvirt allows one embedded root per process.
 public struct LibvirtSandboxBackend: SandboxBackend {
-    /// The connection URI: `qemu:///system`, `qemu:///session`, `qemu:///embed?root=DIR`.
-    public var uri: String
+    /// Where the domains go.
+    public enum Connection: Sendable, Equatable {
+        /// A connection URI: `qemu:///system`, `qemu:///session`, `qemu:///embed?root=DIR`.
+        case uri(String)
+        /// The embedded driver on the first root of the pool `base`, `base-2`, … that no other process holds
+        /// (``EmbeddedDriverRoot/claimFirstFree(base:count:asRoot:)``), chosen when the first sandbox starts.
+        case embeddedPool(base: String)
+    }
 
-    public init(uri: String) { self.uri = uri }
+    public var connection: Connection
+
+    public init(uri: String) { connection = .uri(uri) }
+    public init(embeddedPoolBase base: String) { connection = .embeddedPool(base: base) }
 
     public var name: String { "libvirt" }
+
+    /// The URI given, nil for the pool (its root is known once chosen).
+    public var connectURI: String? {
+        if case .uri(let uri) = connection { return uri }
+        return nil
+    }
 
     public func run<Body: Sendable>(
         _ sandbox: PreparedSandbox, runDirectory: String, body: @Sendable (any RunningMachine) async throws -> Body
     ) async throws(SandboxError) -> MachineRun<Body> {
-        let parsed = LibvirtURI(uri)
-        let connection: LibvirtConnection
+        let uri: String
         let domain: LibvirtDomain
         let console: LibvirtConsoleStream
+        let qemuPID: pid_t?
+        var parsed: LibvirtURI?
         do {
-            if let root = parsed?.embeddedRoot {
-                if let holder = EmbeddedDriverRoot(path: root).holder { throw EmbeddedDriverRootError.inUse(path: root, pid: holder) }
-                _ = try EmbeddedDriverRoot.prepare(at: root)
-                // The embedded driver's QEMUs are daemons of this process: reap them here, not late by init.
-                OrphanReaper.adoptOrphans()
+            switch self.connection {
+            case .uri(let given):
+                uri = given
+                // Claimed before the connection opens: libvirt's own lock on the root exists only while it is open.
+                if let root = LibvirtURI(given)?.embeddedRoot { _ = try EmbeddedDriverRoot.prepare(at: root) }
+            case .embeddedPool(let base):
+                uri = try EmbeddedDriverRoot.claimFirstFree(base: base).uri
             }
-            connection = try LibvirtConnection(uri: uri)
+            parsed = LibvirtURI(uri)
+            // The embedded driver's QEMUs are daemons of this process: reap them here, not late by init.
+            if parsed?.isEmbedded == true { OrphanReaper.adoptOrphans() }
+            let opened = try LibvirtConnection(uri: uri)
             let definition = DomainDefinition(sandbox: sandbox, runDirectory: runDirectory, name: Self.domainName(), systemURI: parsed?.path == "/system")
-            domain = try connection.createTransientDomain(xml: try definition.xmlString(), autodestroy: true, paused: true)
+            do {
+                domain = try opened.createTransientDomain(xml: try definition.xmlString(), autodestroy: true, paused: true)
+            } catch {
+                // A QEMU that died while the domain was being created, and libvirt's capability probes.
+                if parsed?.isEmbedded == true { OrphanReaper.reapExitedDaemons() }
+                throw error
+            }
         } catch {
             throw .backendFailed(backend: name, reason: "\(error)")
+        }
+        // The QEMU pid is looked up once (a pid file and its command line), not at every sample of a stop, and
+        // registered for reaping before anything else can fail.
+        qemuPID = domain.qemuPID
+        if parsed?.isEmbedded == true {
+            if let qemuPID { OrphanReaper.reapWhenItExits(qemuPID) }
+            OrphanReaper.reapExitedDaemons()
         }
         do {
             console = try LibvirtConsoleStream(domain: domain)
@@ -43,9 +77,6 @@ public struct LibvirtSandboxBackend: SandboxBackend {
             try? domain.destroy()
             throw .backendFailed(backend: name, reason: "\(error)")
         }
-        // The QEMU pid is looked up once (a pid file and its command line), not at every sample of a stop.
-        let qemuPID = domain.qemuPID
-        if let qemuPID { OrphanReaper.reapWhenItExits(qemuPID) }
         let machine = LibvirtMachine(domain: domain, console: console, connectURI: uri, qemuPID: qemuPID)
         let result: Body
         do {

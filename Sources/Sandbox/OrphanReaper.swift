@@ -40,6 +40,26 @@ public enum OrphanReaper {
         thread.start()
     }
 
+    /// Reaps the adopted daemons that have already exited: zombie children of this process that run in a session
+    /// of their own (a daemon calls `setsid`, which the VMMs this process starts itself never do, so no status that
+    /// other code waits for is taken). Those nobody handed to ``reapWhenItExits(_:)``: a QEMU that died while its
+    /// domain was being created, and the QEMUs libvirt starts to probe capabilities. Returns the pids reaped.
+    @discardableResult
+    public static func reapExitedDaemons() -> [pid_t] {
+        let me = getpid()
+        let mySession = getsid(0)
+        var reaped: [pid_t] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(name), pid != me,
+                  let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let fields = ProcStat.fields(stat), fields.count > 3, fields[0] == "Z",
+                  pid_t(fields[1]) == me, let session = pid_t(fields[3]), session != mySession else { continue }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { reaped.append(pid) }
+        }
+        return reaped
+    }
+
     /// The parent pid of `pid` from /proc/PID/stat, nil when it is gone.
     static func parent(of pid: pid_t) -> pid_t? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

@@ -23,20 +23,30 @@ struct MachineOptions: ParsableArguments {
         case qemu, libvirt
     }
 
-    /// The backend the options and the project choose.
+    /// The backend the options and the project choose. Without a URI, libvirt's embedded driver under ksand's
+    /// cache: libvirt with no daemon to run. libvirt lets one process use a root at a time, so a ksand started
+    /// while another runs (a second terminal, a detached sandbox) takes the next free root of a small pool
+    /// (`libvirt-embed`, `libvirt-embed-2`, …), claimed when its first sandbox starts.
     func sandboxBackend(project defaults: ProjectFile.SandboxDefaults?) -> any SandboxBackend {
         let choice = backend ?? defaults?.backend.flatMap(BackendChoice.init(rawValue:)) ?? .qemu
         switch choice {
         case .qemu: return QEMUDirectBackend()
-        case .libvirt: return LibvirtSandboxBackend(uri: connect ?? defaults?.connect ?? Self.defaultConnectURI())
+        case .libvirt:
+            if let uri = connect ?? defaults?.connect { return LibvirtSandboxBackend(uri: uri) }
+            return LibvirtSandboxBackend(embeddedPoolBase: CacheDirectory.standard().path + "/libvirt-embed")
         }
     }
 
-    /// The embedded driver under ksand's cache: libvirt with no daemon to run. libvirt lets one process use a root
-    /// at a time, so a ksand started while another runs (a second terminal, a detached sandbox) takes the next
-    /// free root of a small pool (`libvirt-embed`, `libvirt-embed-2`, …).
-    static func defaultConnectURI() -> String {
-        EmbeddedDriverRoot.firstFree(base: CacheDirectory.standard().path + "/libvirt-embed").uri
+    /// The options given on the command line, as they were given (for a command that reproduces a result).
+    var givenArguments: [String] {
+        var words: [String] = []
+        if let accel { words += ["--accel", accel.rawValue] }
+        if let machine { words += ["--machine", machine.rawValue] }
+        if let memory { words += ["--memory", String(memory)] }
+        if let cpus { words += ["--cpus", String(cpus)] }
+        if let backend { words += ["--backend", backend.rawValue] }
+        if let connect { words += ["--connect", connect] }
+        return words
     }
 
     func validateBackend() throws {

@@ -239,16 +239,23 @@ struct ValidateCommand: AsyncParsableCommand {
         for path in suite { words += ["--suite", absolute(path)] }
         if let filter { words += ["--filter", filter] }
         for argument in kernelArguments { words += ["--append", argument] }
+        words += machineOptions.givenArguments
         words += ["--repeat", String(`repeat`)]
-        // The thresholds the verdict was judged by, where they are not the defaults.
+        // The thresholds the verdict was judged by, where they are not the defaults, in a form that parses back
+        // to the same value (1e-07 stays 1e-07).
         if let maxRepeat { words += ["--max-repeat", String(maxRepeat)] }
         let defaults = RegressionThresholds.default
-        if alpha != defaults.alpha { words += ["--alpha", RegressionVerdict.format(alpha, digits: 6)] }
-        if minEffectMs != defaults.minimumMilliseconds { words += ["--min-effect-ms", RegressionVerdict.format(minEffectMs, digits: 3)] }
+        if alpha != defaults.alpha { words += ["--alpha", Self.number(alpha)] }
+        if minEffectMs != defaults.minimumMilliseconds { words += ["--min-effect-ms", Self.number(minEffectMs)] }
         if minEffectPercent != defaults.minimumRelative * 100 {
-            words += ["--min-effect-percent", RegressionVerdict.format(minEffectPercent, digits: 3)]
+            words += ["--min-effect-percent", Self.number(minEffectPercent)]
         }
         return words.map(Self.shellQuoted).joined(separator: " ")
+    }
+
+    /// `25` for 25.0, Double's shortest exact form otherwise (`0.01`, `1e-07`).
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     static func shellQuoted(_ word: String) -> String {

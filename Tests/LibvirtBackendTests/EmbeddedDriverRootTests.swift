@@ -54,35 +54,85 @@ import Testing
         #expect(error == .notAbsolute("relative/root"))
     }
 
-    /// A root's holder is the live process named by DIR/run/qemu/driver.pid, never this one, nor a dead one.
-    @Test func theHolderOfARootIsTheLiveProcessInItsDriverPidFile() throws {
+    /// Another process that locks `file`: with a flock (as ksand claims a root), or a POSIX record lock (the kind
+    /// libvirt takes on driver.pid). Returns once /proc/locks shows the lock.
+    private func locker(_ file: String, posix: Bool) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let take = posix ? "fcntl.lockf(f, fcntl.LOCK_EX)" : "fcntl.flock(f, fcntl.LOCK_EX)"
+        process.arguments = ["-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'a')\n\(take)\ntime.sleep(60)", file]
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while FileLockTable.current().holders(of: file).isEmpty && Date() < deadline { usleep(10_000) }
+        return process
+    }
+
+    private func stop(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// A root's holder is another process locking its claim file or its driver's pid file, as /proc/locks shows;
+    /// never this process, and never a pid the pid file merely names (a process may have ended, its pid reused).
+    @Test func theHolderOfARootIsTheProcessLockingIt() throws {
         let scratch = try ScratchDirectory()
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["30"]
-        try sleeper.run()
-        defer { kill(sleeper.processIdentifier, SIGKILL); sleeper.waitUntilExit() }
-        func root(_ name: String, pid: Int32?) throws -> EmbeddedDriverRoot {
+        func root(_ name: String, pidFile: String? = nil) throws -> EmbeddedDriverRoot {
             let root = EmbeddedDriverRoot(path: scratch.path + "/" + name)
-            try FileManager.default.createDirectory(atPath: root.pidDirectory, withIntermediateDirectories: true)
-            if let pid { try Data("\(pid)\n".utf8).write(to: URL(fileURLWithPath: root.driverPidFile)) }
+            try FileManager.default.createDirectory(atPath: root.pidDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            if let pidFile { try Data(pidFile.utf8).write(to: URL(fileURLWithPath: root.driverPidFile)) }
             return root
         }
-        #expect(try root("held", pid: sleeper.processIdentifier).holder == sleeper.processIdentifier)
-        #expect(try root("mine", pid: getpid()).holder == nil)
-        #expect(try root("none", pid: nil).holder == nil)
-        let exited = Process()
-        exited.executableURL = URL(fileURLWithPath: "/bin/true")
-        try exited.run()
-        exited.waitUntilExit()
-        #expect(try root("dead", pid: exited.processIdentifier).holder == nil)
+        let driver = try root("driver", pidFile: "1\n")
+        let libvirtClient = try locker(driver.driverPidFile, posix: true)
+        defer { stop(libvirtClient) }
+        #expect(driver.holder == libvirtClient.processIdentifier)
+        let claimed = try root("claimed")
+        FileManager.default.createFile(atPath: claimed.claimFile, contents: nil)
+        let otherKsand = try locker(claimed.claimFile, posix: false)
+        defer { stop(otherKsand) }
+        #expect(claimed.holder == otherKsand.processIdentifier)
+        // A pid file naming a live process that locks nothing: nobody holds the root.
+        #expect(try root("stale", pidFile: "\(libvirtClient.processIdentifier)\n").holder == nil)
+        #expect(try root("none").holder == nil)
 
-        // The pool: the base is held, so the next free one is taken; with the base free again, the base.
-        _ = try root("pool", pid: sleeper.processIdentifier)
-        _ = try root("pool-2", pid: sleeper.processIdentifier)
-        #expect(EmbeddedDriverRoot.firstFree(base: scratch.path + "/pool").path == scratch.path + "/pool-3")
-        #expect(EmbeddedDriverRoot.firstFree(base: scratch.path + "/pool", count: 2).path == scratch.path + "/pool")
-        try FileManager.default.removeItem(atPath: scratch.path + "/pool/run/qemu/driver.pid")
-        #expect(EmbeddedDriverRoot.firstFree(base: scratch.path + "/pool").path == scratch.path + "/pool")
+        // Preparing a held root is refused with the holder's pid, and writes nothing into it.
+        for held in [driver, claimed] {
+            let error = try #require(throws: EmbeddedDriverRootError.self) { try EmbeddedDriverRoot.prepare(at: held.path) }
+            #expect(error == .inUse(path: held.path, pid: held.holder))
+            #expect(!FileManager.default.fileExists(atPath: held.configurationPath))
+        }
+        // This process's own claim is not another's: its holder stays nil, and preparing again is allowed.
+        let mine = try EmbeddedDriverRoot.prepare(at: scratch.path + "/mine")
+        #expect(FileLockTable.current().holders(of: mine.claimFile, excluding: -1) == [getpid()])
+        #expect(mine.holder == nil)
+        #expect(try EmbeddedDriverRoot.prepare(at: mine.path) == mine)
+
+        // Once the holder has exited, the root is free.
+        stop(otherKsand)
+        #expect(claimed.holder == nil)
+        #expect(try EmbeddedDriverRoot.prepare(at: claimed.path) == claimed)
+    }
+
+    /// The pool: held members are passed over; a process keeps the member it claimed first; all held is an error.
+    @Test func thePoolGivesTheFirstRootNoOtherProcessHoldsAndKeepsIt() throws {
+        let scratch = try ScratchDirectory()
+        let base = scratch.path + "/pool"
+        var holders: [Process] = []
+        defer { holders.forEach(stop) }
+        for path in [base, base + "-2"] {
+            let root = EmbeddedDriverRoot(path: path)
+            try FileManager.default.createDirectory(atPath: root.pidDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            FileManager.default.createFile(atPath: root.claimFile, contents: nil)
+            holders.append(try locker(root.claimFile, posix: false))
+        }
+        let all = try #require(throws: EmbeddedDriverRootError.self) { try EmbeddedDriverRoot.claimFirstFree(base: base, count: 2) }
+        #expect(all == .inUse(path: base, pid: holders[0].processIdentifier))
+        #expect(all.description.contains("is in use by process \(holders[0].processIdentifier)"))
+        #expect(try EmbeddedDriverRoot.claimFirstFree(base: base).path == base + "-3")
+        // The base comes free, but this process's driver would already be on -3: it stays there.
+        stop(holders[0])
+        #expect(try EmbeddedDriverRoot.claimFirstFree(base: base).path == base + "-3")
     }
 }
