@@ -8,7 +8,9 @@ public struct RegressionThresholds: Equatable, Sendable, Codable {
     /// A p-value below this is significant.
     public var alpha: Double
     /// Up to this p-value (from alpha on), a difference big enough to matter is ``RegressionVerdict/uncertain``:
-    /// more runs may make it significant. Above it, the difference is noise.
+    /// more runs may make it significant. Above it, the difference is noise. It is compared with the rank test's
+    /// own p-value, before the correction for many comparisons: judging a patch by more phases and tests makes it
+    /// harder to call slower, not quicker to stop adding runs.
     public var uncertainBelow: Double
     /// The smallest change of the median that matters, in milliseconds.
     public var minimumMilliseconds: Double
@@ -102,7 +104,7 @@ public struct RegressionVerdict: Equatable, Sendable, Codable {
             suggestedRuns = nil
             reason = "a significant but small change: median \(change), under the minimum of "
                 + "\(Self.format(thresholds.minimumMilliseconds, digits: 1)) ms and \(Self.format(thresholds.minimumRelative * 100, digits: 1)) %; \(pText)"
-        } else if p < thresholds.uncertainBelow && bigEnough {
+        } else if comparison.test.pValue < thresholds.uncertainBelow && bigEnough {
             outcome = .uncertain
             // Twice the runs is the usual next step: the p-value of a real shift falls quickly with more runs.
             suggestedRuns = 2 * max(n, m)

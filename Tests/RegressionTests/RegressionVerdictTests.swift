@@ -55,6 +55,19 @@ import Testing
         #expect(result.suggestedRuns == 10)
     }
 
+    @Test func whetherToAddRunsIsDecidedBeforeTheCorrection() throws {
+        // 8 vs 8 runs without ties, U = 49: exact two-sided p = 0.0830 (enumerating all C(16, 8) rankings); the median is
+        // 17.5 ms (8.7 %) slower. Among four comparisons the corrected p-value is 0.33, past the 0.2 up to which
+        // more runs are tried; the rank test's own p-value is what decides that, so the runs are still added.
+        let result = try verdict([200, 204, 198, 201, 203, 199, 202, 197], [202.5, 230, 231, 196, 199.5, 232, 233, 206])
+        #expect(abs(result.comparison.test.pValue - 0.08298368298368299) < 1e-9)
+        #expect(result.outcome == .uncertain)
+        let amongFour = RegressionVerdict(result.comparison, comparisons: 4)
+        #expect(amongFour.adjustedPValue > RegressionThresholds.default.uncertainBelow)
+        #expect(amongFour.outcome == .uncertain)
+        #expect(amongFour.suggestedRuns == 16)
+    }
+
     @Test func aComparisonJudgedWithOthersNeedsAStrongerPValue() throws {
         // U = 2 (202.5 is below 203 and 204): exact two-sided p = 2 × 4 / 252 = 0.0317; the median is 30 ms (14.9 %) slower.
         let baseline = [200.0, 204, 198, 201, 203], candidate = [202.5, 230, 231, 232, 233]
