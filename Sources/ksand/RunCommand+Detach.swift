@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LibvirtBackend
 import Sandbox
 import Synchronization
 
@@ -76,6 +77,9 @@ extension RunCommand {
         var record = DetachedSandbox.Record(name: sandbox.name, supervisor: me, command: command, startedAt: Date().timeIntervalSince1970)
         record.machine = prepared.machine.rawValue
         record.accelerator = prepared.accelerator.rawValue
+        // Known before the VM starts, so that `ksand ps` names the backend of a sandbox that is still booting.
+        record.backend = runner.backend.name
+        record.connectURI = (runner.backend as? LibvirtSandboxBackend)?.connectURI
         let keeper = RecordKeeper(sandbox: sandbox, record: record)
         try sandbox.write(record)
         runner.onStart = { machine in
