@@ -99,6 +99,9 @@ public struct EmbeddedDriverRoot: Sendable, Equatable {
     /// when another process holds DIR, before writing anything in it.
     public static func prepare(at path: String, asRoot: Bool = geteuid() == 0) throws(EmbeddedDriverRootError) -> EmbeddedDriverRoot {
         guard path.hasPrefix("/") else { throw .notAbsolute(path) }
+        // libvirt 9.0 passes DIR/lib/qemu/… to the QEMU it probes as `-qmp unix:PATH,server=on` without doubling
+        // commas, and QEMU refuses the option.
+        if path.contains(",") { throw .unusablePath(path: path, character: ",") }
         let root = try PrivateDirectory.open(path, create: true)
         defer { close(root) }
         try claim(root, path: path)

@@ -107,11 +107,11 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
-    @Test func aGuestIgnoringThePowerOffIsKilledAfterTheStallWindow() async throws {
+    @Test(arguments: KsandProcess.backends) func aGuestIgnoringThePowerOffIsKilledAfterTheStallWindow(backend: String) async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         // The command ignores SIGTERM and the init's grace is long: the guest never powers off by itself.
-        let started = try await start("stubborn", marker: marker, options: ["--grace", "600"],
+        let started = try await start("stubborn", marker: marker, options: ["--backend", backend, "--grace", "600"],
                                 ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         try waitFor("the command to ignore SIGTERM") { read("stubborn", "stdout") == "ready\n" }
@@ -129,7 +129,7 @@ extension SerializedIntegrationTests {
         expectNothingLeft(marker)
     }
 
-    @Test func aGuestStillWritingIntoAnRWShareFinishesItsFile() async throws {
+    @Test(arguments: KsandProcess.backends) func aGuestStillWritingIntoAnRWShareFinishesItsFile(backend: String) async throws {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         let shared = runtime + "/shared"
@@ -148,7 +148,7 @@ extension SerializedIntegrationTests {
             os.rename('\(shared)/big.part', '\(shared)/big')
             print('done', flush=True)
             """
-        let started = try await start("writer", marker: marker, options: ["--rw", shared, "--grace", "120"], ["python3", "-c", writer])
+        let started = try await start("writer", marker: marker, options: ["--backend", backend, "--rw", shared, "--grace", "120"], ["python3", "-c", writer])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         try waitFor("the first blocks") { ((try? FileManager.default.attributesOfItem(atPath: shared + "/big.part")[.size] as? Int) ?? 0) >= 2 << 20 }
         let stop = try await ksand(["stop", "writer", "--stall", "1", "--keep", "-v"], limit: 300)

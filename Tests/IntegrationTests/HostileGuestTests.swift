@@ -4,7 +4,8 @@ import Testing
 
 extension SerializedIntegrationTests {
 /// Real VMs whose init is hostile (HostileInit/hostile-init.c in place of ksand-init): ksand must end each with its
-/// documented status and message, leave no QEMU and no run directory behind, and keep its memory bounded.
+/// documented status and message, leave no QEMU and no run directory behind, and keep its memory bounded, on
+/// every backend.
 @Suite struct HostileGuestTests {
     struct Run {
         var result: KsandProcess.Result
@@ -24,7 +25,7 @@ extension SerializedIntegrationTests {
     }
 
     /// `ksand run` of the built sandbox kernel with the hostile init in `mode`; `interruptAfter` sends SIGINT.
-    func run(_ mode: String, options: [String] = [], limit: Double = 90, interruptAfter: Double? = nil) async throws -> Run {
+    func run(_ mode: String, backend: String, options: [String] = [], limit: Double = 90, interruptAfter: Double? = nil) async throws -> Run {
         let hostileInit = await Self.hostileInit.value
         #expect(FileManager.default.isExecutableFile(atPath: hostileInit), "gcc -static could not build the hostile init")
         let marker = KsandProcess.marker()
@@ -33,7 +34,7 @@ extension SerializedIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         var peak = 0, atFive: Int?
         let result = try await KsandProcess.run(
-            ["run", "--kernel", "built", "--accel", "tcg", "--append", "ksand.hostile=" + mode, "--append", marker] + options + ["--", "true"],
+            ["run", "--kernel", "built", "--accel", "tcg", "--backend", backend, "--append", "ksand.hostile=" + mode, "--append", marker] + options + ["--", "true"],
             limit: limit, environment: ["KSAND_INIT": hostileInit, "KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository
         ) { process in
             let started = Date()
@@ -62,23 +63,24 @@ extension SerializedIntegrationTests {
         return Int(line.split(separator: " ")[1]) ?? 0
     }
 
-    @Test(arguments: [
+    @Test(arguments: KsandProcess.backends, [
         ("huge-length", "exceeds"),
         ("unknown-kind", "unknown frame kind 0x7f"),
         ("truncated", "truncated frame"),
         ("bad-exit", "out-of-range signal 2147483647"),
         ("hello-flood", "second hello"),
     ])
-    func aProtocolErrorStopsTheVMWithItsOwnStatus(mode: String, message: String) async throws {
-        let run = try await run(mode)
+    func aProtocolErrorStopsTheVMWithItsOwnStatus(backend: String, error: (mode: String, message: String)) async throws {
+        let (mode, message) = error
+        let run = try await run(mode, backend: backend)
         #expect(run.result.status == 122, "stderr: \(run.result.stderr)")
         #expect(run.result.stderr.contains("the guest broke the command channel's protocol"), "stderr: \(run.result.stderr)")
         #expect(run.result.stderr.contains(message), "stderr: \(run.result.stderr)")
         #expect(run.result.seconds < 30, "took \(run.result.seconds)s")
     }
 
-    @Test func anEndlessOutputStreamEndsAtTheTimeout() async throws {
-        let run = try await run("stdout-flood", options: ["--timeout", "6", "--stall", "1", "--max-wait", "3"])
+    @Test(arguments: KsandProcess.backends) func anEndlessOutputStreamEndsAtTheTimeout(backend: String) async throws {
+        let run = try await run("stdout-flood", backend: backend, options: ["--timeout", "6", "--stall", "1", "--max-wait", "3"])
         #expect(run.result.status == 124, "stderr: \(run.result.stderr)")
         #expect(run.result.stdout.count > 4096)
         #expect(run.result.stdout.allSatisfy { $0 == UInt8(ascii: "y") })
@@ -86,10 +88,10 @@ extension SerializedIntegrationTests {
     }
 
     /// A console flood keeps ksand's memory flat and its log at the size limit.
-    @Test func aConsoleFloodKeepsMemoryFlatAndTheLogCapped() async throws {
+    @Test(arguments: KsandProcess.backends) func aConsoleFloodKeepsMemoryFlatAndTheLogCapped(backend: String) async throws {
         let log = NSTemporaryDirectory() + "ksand-flood-\(UUID().uuidString.prefix(8)).log"
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let run = try await run("console-flood", options: [
+        let run = try await run("console-flood", backend: backend, options: [
             "--timeout", "20", "--stall", "1", "--max-wait", "3", "--console-log", log, "--console-log-limit", "1M",
         ])
         #expect(run.result.status == 124, "stderr: \(run.result.stderr)")
@@ -104,21 +106,21 @@ extension SerializedIntegrationTests {
 
     /// After the exit status a guest that keeps its I/O moving cannot hold ksand: Ctrl-C and --timeout end it
     /// at once, and the command's status stands.
-    @Test func ctrlCAfterTheExitStopsAGuestThatKeepsWriting() async throws {
-        let run = try await run("exit-then-flood", interruptAfter: 10)
+    @Test(arguments: KsandProcess.backends) func ctrlCAfterTheExitStopsAGuestThatKeepsWriting(backend: String) async throws {
+        let run = try await run("exit-then-flood", backend: backend, interruptAfter: 10)
         #expect(run.result.status == 0, "stderr: \(run.result.stderr)")
         #expect(run.result.seconds < 16, "took \(run.result.seconds)s")
     }
 
-    @Test func aTimeoutAfterTheExitStopsAGuestThatKeepsWriting() async throws {
-        let run = try await run("exit-then-flood", options: ["--timeout", "10"])
+    @Test(arguments: KsandProcess.backends) func aTimeoutAfterTheExitStopsAGuestThatKeepsWriting(backend: String) async throws {
+        let run = try await run("exit-then-flood", backend: backend, options: ["--timeout", "10"])
         #expect(run.result.status == 0, "stderr: \(run.result.stderr)")
         #expect(run.result.seconds < 16, "took \(run.result.seconds)s")
     }
 
     /// The init's failure message is shown escaped, and an init that does not power off after it is reaped.
-    @Test func theInitsMessageReachesTheTerminalWithoutControlSequences() async throws {
-        let run = try await run("escape-failure", options: ["--stall", "1"])
+    @Test(arguments: KsandProcess.backends) func theInitsMessageReachesTheTerminalWithoutControlSequences(backend: String) async throws {
+        let run = try await run("escape-failure", backend: backend, options: ["--stall", "1"])
         #expect(run.result.seconds < 20, "took \(run.result.seconds)s")
         #expect(run.result.status == 121, "stderr: \(run.result.stderr)")
         #expect(run.result.stderr.contains("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred"), "stderr: \(run.result.stderr)")

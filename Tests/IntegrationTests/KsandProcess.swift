@@ -33,6 +33,9 @@ struct KsandProcess {
     }
 
     /// A unique kernel argument that marks this run's QEMU in the process table.
+    /// Each backend boots the same sandboxes: direct QEMU, and libvirt (by default its embedded driver: no daemon).
+    static let backends = ["qemu", "libvirt"]
+
     static func marker() -> String { "ksand.test=\(UUID().uuidString.prefix(8))" }
 
     /// A ksand still running, for a test that watches or signals it meanwhile.

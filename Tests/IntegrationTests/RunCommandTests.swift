@@ -5,18 +5,19 @@ extension SerializedIntegrationTests {
 /// Real VM boots of the host kernel under TCG.
 @Suite struct RunCommandTests {
     /// `ksand run` with TCG (KVM is probed in its own test) and a marker to find its QEMU afterwards.
-    func run(_ command: [String], options: [String] = [], stdin: FileHandle? = nil, limit: Double = 120,
+    /// Each test about the sandbox rather than QEMU itself runs on every backend (``KsandProcess/backends``).
+    func run(_ command: [String], backend: String = "qemu", options: [String] = [], stdin: FileHandle? = nil, limit: Double = 120,
              duringRun: ((KsandProcess.Running) async -> Void)? = nil) async throws -> (KsandProcess.Result, marker: String) {
         let marker = KsandProcess.marker()
         let result = try await KsandProcess.run(
-            ["run", "--accel", "tcg", "--append", marker] + options + ["--"] + command, stdin: stdin, limit: limit,
+            ["run", "--accel", "tcg", "--backend", backend, "--append", marker] + options + ["--"] + command, stdin: stdin, limit: limit,
             duringRun: duringRun)
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty, "a QEMU process was left behind")
         return (result, marker)
     }
 
-    @Test func stdoutStderrAndExitStatusComeBackSeparately() async throws {
-        let (result, _) = try await run(["sh", "-c", "echo out; echo err >&2; exit 7"])
+    @Test(arguments: KsandProcess.backends) func stdoutStderrAndExitStatusComeBackSeparately(backend: String) async throws {
+        let (result, _) = try await run(["sh", "-c", "echo out; echo err >&2; exit 7"], backend: backend)
         #expect(result.status == 7, "stderr: \(result.stderr)")
         #expect(result.text == "out\n")
         #expect(result.stderr == "err\n")
@@ -29,20 +30,20 @@ extension SerializedIntegrationTests {
         #expect(result.stderr == "err\n")
     }
 
-    @Test func aSignalBecomes128PlusItsNumber() async throws {
-        let (result, _) = try await run(["sh", "-c", "kill -9 $$"])
+    @Test(arguments: KsandProcess.backends) func aSignalBecomes128PlusItsNumber(backend: String) async throws {
+        let (result, _) = try await run(["sh", "-c", "kill -9 $$"], backend: backend)
         #expect(result.status == 137, "stderr: \(result.stderr)")
     }
 
-    @Test func aGuestPanicHasItsOwnExitCodeAndShowsTheConsole() async throws {
-        let (result, _) = try await run(["sh", "-c", "echo c > /proc/sysrq-trigger"], options: ["--user", "0:0"])
+    @Test(arguments: KsandProcess.backends) func aGuestPanicHasItsOwnExitCodeAndShowsTheConsole(backend: String) async throws {
+        let (result, _) = try await run(["sh", "-c", "echo c > /proc/sysrq-trigger"], backend: backend, options: ["--user", "0:0"])
         #expect(result.status == 120, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("guest kernel panic"))
         #expect(result.stderr.contains("sysrq"))
     }
 
-    @Test func timeoutStopsAHangingCommandPromptly() async throws {
-        let (result, _) = try await run(["sleep", "100"], options: ["--timeout", "5"])
+    @Test(arguments: KsandProcess.backends) func timeoutStopsAHangingCommandPromptly(backend: String) async throws {
+        let (result, _) = try await run(["sleep", "100"], backend: backend, options: ["--timeout", "5"])
         #expect(result.status == 124, "stderr: \(result.stderr)")
         #expect(result.seconds < 8, "took \(result.seconds)s")
         #expect(result.stderr.contains("timed out"))
@@ -64,8 +65,8 @@ extension SerializedIntegrationTests {
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty)
     }
 
-    @Test func ctrlCStopsTheVMAndLeavesNoQEMU() async throws {
-        let (result, _) = try await run(["sleep", "100"], duringRun: { process in
+    @Test(arguments: KsandProcess.backends) func ctrlCStopsTheVMAndLeavesNoQEMU(backend: String) async throws {
+        let (result, _) = try await run(["sleep", "100"], backend: backend, duringRun: { process in
             try? await Task.sleep(for: .seconds(6))
             process.send(.interrupt)
         })
@@ -73,7 +74,7 @@ extension SerializedIntegrationTests {
         #expect(result.seconds < 12, "took \(result.seconds)s")
     }
 
-    @Test func largeBinaryOutputArrivesByteExact() async throws {
+    @Test(arguments: KsandProcess.backends) func largeBinaryOutputArrivesByteExact(backend: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -81,50 +82,50 @@ extension SerializedIntegrationTests {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<(50 * 1024 * 1024 / 8)).flatMap { _ in withUnsafeBytes(of: generator.next()) { Array($0) } }
         try Data(bytes).write(to: file)
-        let (result, _) = try await run(["cat", file.path], limit: 300)
+        let (result, _) = try await run(["cat", file.path], backend: backend, limit: 300)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.count == bytes.count)
         #expect(result.stdout == Data(bytes))
     }
 
-    @Test func stdinIsForwardedUntilEndOfFile() async throws {
+    @Test(arguments: KsandProcess.backends) func stdinIsForwardedUntilEndOfFile(backend: String) async throws {
         let input = Pipe()
         let payload = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         DispatchQueue.global().async {
             input.fileHandleForWriting.write(payload)
             try? input.fileHandleForWriting.close()
         }
-        let (result, _) = try await run(["cat"], stdin: input.fileHandleForReading)
+        let (result, _) = try await run(["cat"], backend: backend, stdin: input.fileHandleForReading)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == payload)
     }
 
-    @Test func rootIsReadOnlyAndOverlaysAreWritableAndVanish() async throws {
+    @Test(arguments: KsandProcess.backends) func rootIsReadOnlyAndOverlaysAreWritableAndVanish(backend: String) async throws {
         let name = "ksand-it-\(UUID().uuidString)"
-        let (touch, _) = try await run(["touch", "/usr/\(name)"])
+        let (touch, _) = try await run(["touch", "/usr/\(name)"], backend: backend)
         #expect(touch.status != 0)
         #expect(touch.stderr.contains("Read-only file system"))
-        let (write, _) = try await run(["sh", "-c", "echo hi > /tmp/\(name); cat /tmp/\(name)"])
+        let (write, _) = try await run(["sh", "-c", "echo hi > /tmp/\(name); cat /tmp/\(name)"], backend: backend)
         #expect(write.status == 0, "stderr: \(write.stderr)")
         #expect(write.text == "hi\n")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/\(name)"))
         #expect(!FileManager.default.fileExists(atPath: "/usr/\(name)"))
     }
 
-    @Test func rwSharesAHostDirectoryWritable() async throws {
+    @Test(arguments: KsandProcess.backends) func rwSharesAHostDirectoryWritable(backend: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ksand-rw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (result, _) = try await run(["sh", "-c", "echo artifact > \(directory.path)/out.txt"], options: ["--rw", directory.path])
+        let (result, _) = try await run(["sh", "-c", "echo artifact > \(directory.path)/out.txt"], backend: backend, options: ["--rw", directory.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(try String(contentsOf: directory.appendingPathComponent("out.txt"), encoding: .utf8) == "artifact\n")
     }
 
-    @Test func missingCommandIs127AndCallerIdentityAndDirectoryCarryOver() async throws {
-        let (missing, _) = try await run(["no-such-command-ksand"])
+    @Test(arguments: KsandProcess.backends) func missingCommandIs127AndCallerIdentityAndDirectoryCarryOver(backend: String) async throws {
+        let (missing, _) = try await run(["no-such-command-ksand"], backend: backend)
         #expect(missing.status == 127)
         #expect(missing.stderr.contains("no-such-command-ksand"))
-        let (identity, _) = try await run(["sh", "-c", "id -u; pwd; echo $FOO"], options: ["--user", "1234:1234", "--cwd", "/usr/share", "--env", "FOO=bar baz"])
+        let (identity, _) = try await run(["sh", "-c", "id -u; pwd; echo $FOO"], backend: backend, options: ["--user", "1234:1234", "--cwd", "/usr/share", "--env", "FOO=bar baz"])
         #expect(identity.text == "1234\n/usr/share\nbar baz\n", "stderr: \(identity.stderr)")
     }
 

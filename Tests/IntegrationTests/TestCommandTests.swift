@@ -38,8 +38,7 @@ extension SerializedIntegrationTests {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
 
-    /// Each backend boots the same sandboxes: direct QEMU, and libvirt's embedded driver (no daemon).
-    static let backends = ["qemu", "libvirt"]
+    static let backends = KsandProcess.backends
 
     @Test(arguments: backends) func theShippedSuitesPassOnTheDefaultKernelWithATimelineTable(backend: String) async throws {
         let directory = try scratch()

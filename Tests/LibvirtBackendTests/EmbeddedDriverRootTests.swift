@@ -49,6 +49,17 @@ import Testing
         #expect(error == .unsafe(path: path, problem: "it is owned by uid 65534, not by you (uid 0)"))
     }
 
+    /// libvirt builds QEMU options from the root's path without escaping commas: such a root is refused up front,
+    /// naming the fix, rather than failing in libvirt's capability probe.
+    @Test func aRootWithACommaIsRefused() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path + "/a,b"
+        let error = try #require(throws: EmbeddedDriverRootError.self) { try EmbeddedDriverRoot.prepare(at: path) }
+        #expect(error == .unusablePath(path: path, character: ","))
+        #expect(error.description.contains("KSAND_CACHE_DIR"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
     @Test func aRelativeRootIsRefused() throws {
         let error = try #require(throws: EmbeddedDriverRootError.self) { try EmbeddedDriverRoot.prepare(at: "relative/root") }
         #expect(error == .notAbsolute("relative/root"))
