@@ -79,26 +79,41 @@ let package = Package(
         ),
         // ksand.toml and suites/*.toml: the project's kernel inputs, sandbox defaults, budgets and declared tests.
         .target(name: "ProjectFile", dependencies: ["BootTimeline", .product(name: "TOMLKit", package: "TOMLKit")]),
-        // SandboxSpec, kernel discovery, accelerator probe, the QEMU backend, the command channel and the reaper.
+        // Small pieces every host-side target uses: ksand's JSON documents, errno text, Unix socket addresses.
+        .target(name: "KsandFoundation"),
+        // QEMU as ksand drives it: the typed command line, QMP, the KVM boot check, the host TSC rate (for microvm
+        // under TCG). Knows nothing of sandboxes.
+        .target(
+            name: "QEMU",
+            dependencies: [
+                "KsandFoundation", "CHostCPU",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // SandboxSpec, kernel discovery, the accelerator and machine choice, the backend seam with direct QEMU behind
+        // it, the command channel and the reaper.
         .target(
             name: "Sandbox",
             dependencies: [
-                "SandboxProtocol", "Initramfs", "StreamDecompression", "KernelConfig", "BootTimeline", "CHostCPU", "CProcessSpawn",
+                "SandboxProtocol", "Initramfs", "StreamDecompression", "KernelConfig", "BootTimeline", "CProcessSpawn",
+                "KsandFoundation", "QEMU",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // libvirt through its C API, the only importer of CLibvirt: connections, domains, streams, the event loop.
-        .target(name: "LibvirtBackend", dependencies: ["CLibvirt", "Sandbox", "SandboxProtocol"]),
+        .target(name: "LibvirtBackend", dependencies: ["CLibvirt", "Sandbox", "SandboxProtocol", "QEMU"]),
         // Declared tests: runs suites in fresh sandboxes, checks output and budgets, reports as text, JSON and JUnit.
-        .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess"]),
+        .target(name: "Suites", dependencies: ["Sandbox", "ProjectFile", "SandboxProtocol", "HostProcess", "KsandFoundation"]),
         // Patch-by-patch validation of a series: prefixes built and booted, verdicts against the parent, bisection.
-        .target(name: "Validate", dependencies: ["KernelBuild", "KernelSource", "Suites", "Sandbox", "Regression", "BootTimeline", "ProjectFile", "ContentHash"]),
+        .target(name: "Validate", dependencies: ["KernelBuild", "KernelSource", "Suites", "Sandbox", "Regression", "BootTimeline", "ProjectFile", "ContentHash", "KsandFoundation"]),
         // The thin command-line interface.
         .executableTarget(
             name: "ksand",
             dependencies: [
                 "Sandbox", "KernelBuild", "KernelConfig", "KernelSource", "ProjectFile", "Suites", "Validate", "LibvirtBackend",
+                "KsandFoundation", "QEMU",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -119,11 +134,12 @@ let package = Package(
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig", "ToolRunner", "LinuxSourceTree"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelSourceTests", dependencies: ["KernelSource", "ToolRunner"]),
         .testTarget(name: "RegressionTests", dependencies: ["Regression"]),
-        .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner"],
+        .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner", "KsandFoundation"],
                     exclude: ["Fixtures"]),
         // libvirt for real: errors, URIs, the embedded root, domain XML against libvirt's schema, guests on the embedded driver.
         .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", "KsandFoundation", "QEMU", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "QEMUTests", dependencies: ["QEMU", "KsandFoundation", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.
         .testTarget(name: "CIRecipeTests", dependencies: ["ToolRunner"]),
@@ -149,7 +165,7 @@ if Context.environment["KSAND_FUZZ"] == "1" {
         ("frames", ["SandboxProtocol"]),
         ("kconfig", ["KernelConfig"]),
         ("mbox", ["KernelSource"]),
-        ("qmp", ["Sandbox"]),
+        ("qmp", ["QEMU", "KsandFoundation"]),
         ("series", ["KernelSource"]),
         ("toml", ["ProjectFile"]),
     ]

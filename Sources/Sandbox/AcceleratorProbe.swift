@@ -1,6 +1,6 @@
 import Foundation
-import Subprocess
-import SystemPackage
+import KsandFoundation
+import QEMU
 
 /// Decides whether KVM can actually run a kernel here, not merely whether /dev/kvm exists.
 ///
@@ -52,48 +52,9 @@ public struct AcceleratorProbe: Sendable {
         return verdict
     }
 
-    /// Boots the kernel under KVM and waits for its first console line.
+    /// Boots the kernel under KVM and waits for its first console line (``KVMBootCheck``).
     func probe(bootImage: String) async -> Verdict {
-        let arguments = [
-            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-machine", "q35", "-accel", "kvm",
-            "-cpu", "host", "-m", "128M", "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
-            "-kernel", bootImage, "-append", "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1",
-        ]
-        let timeout = self.timeout
-        var options = PlatformOptions()
-        options.processGroupID = 0
-        do {
-            let result = try await Subprocess.run(
-                .path(FilePath(qemuPath)), arguments: Arguments(arguments), platformOptions: options,
-                input: .none, output: .sequence, error: .string(limit: 64 * 1024)
-            ) { execution -> Bool in
-                let pid = execution.processIdentifier.value
-                let watchdog = Task {
-                    try await Task.sleep(for: timeout)
-                    kill(pid, SIGKILL)
-                }
-                defer { watchdog.cancel() }
-                var seen: [UInt8] = []
-                for try await chunk in execution.standardOutput {
-                    chunk.withUnsafeBytes { seen += $0 }
-                    if seen.count > 0 && String(decoding: seen, as: UTF8.self).contains("Linux version") {
-                        kill(pid, SIGKILL)
-                        return true
-                    }
-                }
-                return false
-            }
-            if result.closureResult { return Verdict(accelerator: .kvm, reason: nil) }
-            let stderr = result.standardError.split(separator: "\n").first.map(String.init) ?? ""
-            if case .exited = result.terminationStatus, !stderr.isEmpty {
-                return Verdict(accelerator: .tcg, reason: "QEMU failed under KVM: \(stderr)")
-            }
-            if !stderr.isEmpty && !stderr.contains("terminating on signal") {
-                return Verdict(accelerator: .tcg, reason: "QEMU failed under KVM: \(stderr)")
-            }
-            return Verdict(accelerator: .tcg, reason: "the kernel printed nothing within \(timeout) under KVM")
-        } catch {
-            return Verdict(accelerator: .tcg, reason: "could not run \(qemuPath) for the KVM probe: \(error)")
-        }
+        let check = await KVMBootCheck(qemuPath: qemuPath, timeout: timeout).run(bootImage: bootImage)
+        return Verdict(accelerator: check.booted ? .kvm : .tcg, reason: check.failure)
     }
 }

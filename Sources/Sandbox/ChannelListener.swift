@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 
 /// A listening unix socket that QEMU connects the command channel's chardev to.
 final class ChannelListener: Sendable {

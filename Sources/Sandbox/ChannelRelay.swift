@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 import SandboxProtocol
 import Synchronization
 

@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 import SandboxProtocol
 
 /// A sandbox started with `ksand run --detach`: a state directory under ``SandboxRegistry/directory`` holding

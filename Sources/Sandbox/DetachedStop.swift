@@ -1,4 +1,5 @@
 import Foundation
+import QEMU
 
 /// Stops one detached sandbox. A running one is stopped by its supervising ksand (it owns the VM and the command
 /// channel): the stop policy is left in its state directory, the supervisor gets SIGTERM and runs the reaper, and

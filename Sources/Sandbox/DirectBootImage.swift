@@ -1,5 +1,6 @@
 import Foundation
 import KernelConfig
+import KsandFoundation
 import StreamDecompression
 
 /// The kernel unpacked once into an ELF with a PVH entry point, which QEMU starts directly.

@@ -1,4 +1,5 @@
 import Foundation
+import QEMU
 import SandboxProtocol
 
 /// A sandbox whose inputs have all been checked: the kernel exists and is a bzImage, its initramfs is packed,

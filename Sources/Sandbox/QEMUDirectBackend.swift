@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QEMU
 import Subprocess
 import SystemPackage
 

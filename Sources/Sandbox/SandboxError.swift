@@ -1,3 +1,4 @@
+import KsandFoundation
 /// A host-side problem that keeps a sandbox from starting. Each says what failed, on what input, and what to do.
 public enum SandboxError: Error, CustomStringConvertible, Sendable {
     case noDefaultKernel(searched: String)

@@ -2,6 +2,7 @@ import BootTimeline
 import Foundation
 import Initramfs
 import KernelConfig
+import QEMU
 import SandboxProtocol
 import SystemPackage
 

@@ -1,5 +1,7 @@
 import BootTimeline
 import Foundation
+import KsandFoundation
+import QEMU
 
 extension SandboxResult {
     /// The result as a JSON document (`ksand run --json FILE`, a detached sandbox's `result.json`): outcome, exit

@@ -1,5 +1,6 @@
 // Results carry console lines and timelines: users of Sandbox get those types without a second import.
 @_exported import BootTimeline
+import QEMU
 import SandboxProtocol
 
 /// How a sandbox run ended, with what was measured on the way.

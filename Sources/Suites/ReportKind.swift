@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 import Sandbox
 
 /// The kind of a JSON report ksand wrote, told before the whole document is read, so that a command taking reports

@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 import ProjectFile
 import Sandbox
 

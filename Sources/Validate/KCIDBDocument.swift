@@ -1,5 +1,6 @@
 import ContentHash
 import Foundation
+import KsandFoundation
 import Sandbox
 
 /// A KCIDB document (schema v5.3, the newest kcidb-io 141 knows), as `ksand validate --kcidb FILE` writes it for

@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 import Sandbox
 
 extension ValidationReport {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KsandFoundation
 import Sandbox
 
 struct PsCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KsandFoundation
 import Sandbox
 import Suites
 import Validate

@@ -3,6 +3,7 @@ import BootTimeline
 import Foundation
 import KernelBuild
 import ProjectFile
+import QEMU
 import Sandbox
 
 struct RunCommand: AsyncParsableCommand {

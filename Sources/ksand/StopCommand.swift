@@ -1,6 +1,7 @@
 import ArgumentParser
 import BootTimeline
 import Foundation
+import KsandFoundation
 import Sandbox
 
 struct StopCommand: AsyncParsableCommand {

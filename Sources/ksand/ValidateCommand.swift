@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KernelBuild
 import KernelSource
+import KsandFoundation
 import ProjectFile
 import Regression
 import Sandbox

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import KsandFoundation
 @testable import Sandbox
+import Testing
 
 /// The documents of detached sandboxes, pinned: `ps --json`, `stop --json` (sandboxes and `--pid`), and the records a
 /// supervisor keeps (`state.json`, `stop-request.json`). Each value encodes to exactly its golden text (recorded from

@@ -1,7 +1,8 @@
-import SandboxProtocol
 import KernelConfig
-import Testing
+import QEMU
 @testable import Sandbox
+import SandboxProtocol
+import Testing
 
 @Suite struct QEMUCommandLineTests {
     /// Pins the exact argv for the default q35/TCG sandbox; a change here is a change users see in `ps`.

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import KsandFoundation
 @testable import Sandbox
+import Testing
 
 /// A run's JSON document (`ksand run --json`, a detached sandbox's `result.json`), pinned: each value encodes to
 /// exactly its golden text, which decodes back to the same value; documents as earlier ksand wrote them read back;

@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 import Sandbox
 import Suites
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 
 /// A failed exchange with QEMU's QMP control socket.
 public struct QMPError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 
 /// One message from QEMU's QMP socket, read from its line of JSON: the greeting, an asynchronous event, or the reply
 /// to a command (its `return` value or its `error`). Pure: ``QMPClient`` reads the lines and feeds them here.

@@ -1,7 +1,7 @@
 import Foundation
 import Subprocess
 import Testing
-@testable import Sandbox
+@testable import QEMU
 
 /// The QMP client against a real QEMU (no guest: `-machine none`), and against sockets that are not QMP.
 @Suite struct QMPClientTests {
@@ -10,7 +10,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/qmp.sock"
-        try #require(ExecutableLookup.find("qemu-system-x86_64") != nil, "qemu-system-x86_64 is not on PATH")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64"), "qemu-system-x86_64 is not installed (apt install qemu-system-x86)")
         // Should the body throw, swift-subprocess stops QEMU before rethrowing.
         let qemu = try await Subprocess.run(
             .name("qemu-system-x86_64"), arguments: ["-machine", "none", "-display", "none", "-nodefaults", "-qmp", "unix:\(socket),server=on,wait=off"],

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Sandbox
+@testable import QEMU
 
 /// The TSC rate measured on this host, against what the host kernel says it calibrated (root can read its log).
 @Suite struct HostTSCMeasurementTests {

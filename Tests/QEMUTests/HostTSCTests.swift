@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Sandbox
+@testable import QEMU
 
 /// The pure parts of finding the host's TSC rate: choosing a source, the CPUID arithmetic, the measurement's
 /// median and the kernel log's lines.

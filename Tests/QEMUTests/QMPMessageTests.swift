@@ -1,6 +1,7 @@
 import Foundation
+import KsandFoundation
+@testable import QEMU
 import Testing
-@testable import Sandbox
 
 /// The QMP reply parser on what QEMU 7.2 (Debian 12) really sent: `qemu-system-x86_64 -machine none -qmp stdio`
 /// given qmp_capabilities, query-status, a command that does not exist, system_powerdown, query-version and quit.
