@@ -2,7 +2,6 @@ import Foundation
 import FuzzSupport
 import KsandFoundation
 import QEMU
-import Sandbox
 
 /// What comes back on QEMU's QMP socket: bytes in arbitrary pieces, split into lines, each parsed as a message.
 ///
