@@ -18,6 +18,7 @@ packages=(
   libvirt-daemon-system  # libvirtd, virtlogd and the QEMU driver (also what the embedded driver loads)
   libvirt-clients      # virsh, virt-xml-validate
   libxml2-utils        # xmllint, which virt-xml-validate runs
+  tini                 # reaps libvirtd's QEMUs at once where systemd does not run the daemons (ci/libvirt-daemons.sh)
   "$@"
 )
 

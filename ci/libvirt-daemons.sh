@@ -72,21 +72,20 @@ start_daemon() {
     fi
     return
   fi
-  # Warnings and errors to a file of this script's own: a daemonized libvirt logs to syslog, which may not run here.
-  LIBVIRT_LOG_OUTPUTS="3:file:$state_dir/$name.log" "$name" -d >>"$state_dir/$name.log" 2>&1 || {
-    echo "error: $name -d failed; its log ($state_dir/$name.log):" >&2
-    tail -n 40 "$state_dir/$name.log" >&2 || true
-    stop_started
-    exit 1
-  }
-  # The pid file appears once the daemon has forked; -d returns before that.
+  # Each daemon runs in the foreground under `tini -s`, in a session of its own, the way systemd would run it: the
+  # QEMUs libvirtd starts daemonize and become orphans, and an orphan's exit is final only once someone reaps it.
+  # libvirtd polls every 200 ms until its QEMU is gone; an init that reaps orphans late (container inits reap every
+  # second or so, some never) makes every domain's end wait for it. tini reaps at once. Warnings and errors go to a
+  # file of this script's own: libvirt logs to syslog otherwise, which may not run here.
+  LIBVIRT_LOG_OUTPUTS="3:file:$state_dir/$name.log" setsid tini -s -- "$name" </dev/null >>"$state_dir/$name.log" 2>&1 &
+  # The pid file appears once the daemon has set itself up.
   for _ in $(seq 1 50); do
     pid="$(daemon_pid "$name")"
     [ -n "$pid" ] && break
     sleep 0.1
   done
   if [ -z "$pid" ]; then
-    echo "error: $name -d returned but no $name process runs; its log ($state_dir/$name.log):" >&2
+    echo "error: $name did not start; its log ($state_dir/$name.log):" >&2
     tail -n 40 "$state_dir/$name.log" >&2 || true
     stop_started
     exit 1
