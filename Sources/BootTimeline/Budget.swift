@@ -1,5 +1,6 @@
 /// Time limits a run must stay within: boot (vmm + kernel + init) and shutdown (shutdown + teardown), in seconds.
-/// Budgets are per accelerator: KVM and TCG differ about tenfold.
+/// Budgets are per accelerator (KVM and TCG differ about tenfold), and may differ per backend on one accelerator
+/// (libvirt's own start and end add a few hundred milliseconds to vmm and teardown): see ``BudgetKey``.
 public struct Budget: Equatable, Sendable {
     public var boot: Double?
     public var shutdown: Double?
@@ -26,6 +27,49 @@ public struct Budget: Equatable, Sendable {
             checks.append(BudgetCheck(metric: .shutdown, limit: shutdown, measured: median(runs.compactMap(\.shutdownTotal))))
         }
         return checks
+    }
+}
+
+/// How budget files key their limits: `tcg`, `kvm` for an accelerator, `kvm.libvirt` for a backend on one.
+public enum BudgetKey {
+    public static let accelerators = ["tcg", "kvm"]
+    public static let backends = ["qemu", "libvirt"]
+
+    public static func key(accelerator: String, backend: String?) -> String {
+        backend.map { "\(accelerator).\($0)" } ?? accelerator
+    }
+
+    /// The accelerator and the backend (nil for an accelerator's own limits) of a key.
+    public static func parts(of key: String) -> (accelerator: String, backend: String?) {
+        guard let dot = key.firstIndex(of: ".") else { return (key, nil) }
+        return (String(key[..<dot]), String(key[key.index(after: dot)...]))
+    }
+
+    /// The limits that hold for `accelerator` on `backend`: the backend's resolved limits where there are some, else
+    /// the accelerator's.
+    public static func budget(in budgets: [String: Budget], accelerator: String, backend: String?) -> Budget? {
+        if let backend, let own = budgets[key(accelerator: accelerator, backend: backend)] { return own }
+        return budgets[accelerator]
+    }
+
+    /// Budget files from the least to the most specific, merged: for each accelerator, each file's accelerator
+    /// limits over the previous files', and for each backend named anywhere, each file's accelerator and then
+    /// backend limits over the previous files'. A later file's accelerator limit thus beats an earlier file's backend
+    /// limit (a test's own budget wins over the project's allowance for a backend), and within one file the backend's
+    /// limit beats the accelerator's. Empty results are left out.
+    public static func merge(_ files: [[String: Budget]]) -> [String: Budget] {
+        let keys = Set(files.flatMap(\.keys))
+        var merged: [String: Budget] = [:]
+        for key in keys {
+            let (accelerator, backend) = parts(of: key)
+            var budget = Budget()
+            for file in files {
+                budget = budget.overridden(by: file[accelerator])
+                if backend != nil { budget = budget.overridden(by: file[key]) }
+            }
+            if !budget.isEmpty { merged[key] = budget }
+        }
+        return merged
     }
 }
 
@@ -68,11 +112,14 @@ public enum DurationText {
     /// Seconds, or nil when the text is not a positive duration with a unit.
     public static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingSpaces()
-        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("µs", 0.000_001), ("s", 1), ("m", 60)]
-        for (unit, scale) in units where trimmed.hasSuffix(unit) {
+        // Divided rather than multiplied by a fraction, so that "700ms" is 0.7 and not 0.7000000000000001.
+        let units: [(unit: String, multiplier: Double, divisor: Double)] = [
+            ("ms", 1, 1000), ("us", 1, 1_000_000), ("µs", 1, 1_000_000), ("s", 1, 1), ("m", 60, 1),
+        ]
+        for (unit, multiplier, divisor) in units where trimmed.hasSuffix(unit) {
             let number = String(trimmed.dropLast(unit.count)).trimmingSpaces()
             guard let value = Double(number), value > 0, value.isFinite else { return nil }
-            return value * scale
+            return value * multiplier / divisor
         }
         return nil
     }

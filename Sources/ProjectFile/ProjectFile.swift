@@ -26,6 +26,8 @@ import TOMLKit
 /// shutdown = "300ms"                             # shutdown + teardown
 /// [budgets.kvm]
 /// boot = "400ms"
+/// [budgets.kvm.libvirt]                          # a backend's own limits on an accelerator
+/// boot = "700ms"
 ///
 /// [test]
 /// suites = "suites"                              # where `ksand test` finds *.toml suites

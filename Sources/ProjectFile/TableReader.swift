@@ -71,20 +71,33 @@ struct TableReader {
 }
 
 extension TableReader {
-    /// `[budgets.tcg]`, `[budgets.kvm]`: per-accelerator limits, each a duration string ("2.5s", "400ms").
+    /// `[budgets.tcg]`, `[budgets.kvm]`: per-accelerator limits, each a duration string ("2.5s", "400ms"), and
+    /// `[budgets.kvm.libvirt]`, `[budgets.tcg.qemu]`: a backend's own limits on that accelerator. Keyed as
+    /// ``BudgetKey`` says.
     func budgets(in table: TOMLTable, section: String) throws(ProjectFileError) -> [String: Budget] {
         guard let budgetsTable = try self.table("budgets", in: table) else { return [:] }
-        try requireOnly(["tcg", "kvm"], in: budgetsTable, section: section)
+        try requireOnly(BudgetKey.accelerators, in: budgetsTable, section: section)
         var result: [String: Budget] = [:]
-        for accelerator in ["tcg", "kvm"] {
+        for accelerator in BudgetKey.accelerators {
             guard let value = budgetsTable[accelerator] else { continue }
             let name = "\(section).\(accelerator)"
             guard let limits = value.table else { throw ProjectFileError(path: path, message: "[\(name)] must be a table") }
-            try requireOnly(["boot", "shutdown"], in: limits, section: name)
-            result[accelerator] = Budget(boot: try duration("boot", in: limits, section: name),
-                                         shutdown: try duration("shutdown", in: limits, section: name))
+            try requireOnly(["boot", "shutdown"] + BudgetKey.backends, in: limits, section: name)
+            let own = try budget(in: limits, section: name)
+            if !own.isEmpty { result[accelerator] = own }
+            for backend in BudgetKey.backends {
+                guard let value = limits[backend] else { continue }
+                let backendName = "\(name).\(backend)"
+                guard let backendLimits = value.table else { throw ProjectFileError(path: path, message: "[\(backendName)] must be a table") }
+                try requireOnly(["boot", "shutdown"], in: backendLimits, section: backendName)
+                result[BudgetKey.key(accelerator: accelerator, backend: backend)] = try budget(in: backendLimits, section: backendName)
+            }
         }
         return result
+    }
+
+    private func budget(in limits: TOMLTable, section: String) throws(ProjectFileError) -> Budget {
+        Budget(boot: try duration("boot", in: limits, section: section), shutdown: try duration("shutdown", in: limits, section: section))
     }
 
     func duration(_ key: String, in table: TOMLTable, section: String) throws(ProjectFileError) -> Double? {

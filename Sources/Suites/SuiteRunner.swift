@@ -134,7 +134,7 @@ public final class SuiteRunner: Sendable {
         }
         return TestRun(outcome: result.outcome, status: status, stdout: stdout, stderr: stderr, timeline: result.timeline,
                        blame: Blame.compute(lines: result.consoleLines), accelerator: result.accelerator.rawValue,
-                       problems: problems, console: result.consoleLines)
+                       backend: plan.backend.name, problems: problems, console: result.consoleLines)
     }
 
     /// The prepared boot `spec` runs on: kernel opened, initramfs packed, accelerator probed once per distinct boot

@@ -13,7 +13,7 @@ extension TestPlan {
         spec.forwardStdin = false
         if let user { (spec.uid, spec.gid) = (user.uid, user.gid) }
         self.init(suites: [], projectBudgets: [:], base: base, repeats: repeats)
-        items = [Item(suite: "command", test: test, budgets: projectBudgets.filter { !$0.value.isEmpty }, spec: spec, position: 0)]
+        items = [Item(suite: "command", test: test, budgets: BudgetKey.merge([projectBudgets]), spec: spec, position: 0)]
         planned = 1
     }
 

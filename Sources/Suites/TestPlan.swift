@@ -8,7 +8,8 @@ public struct TestPlan: Sendable {
         /// The suite file's name (`smoke` for suites/smoke.toml).
         public var suite: String
         public var test: SuiteTest
-        /// Budgets by accelerator: the project's, overridden by the suite's, overridden by the test's.
+        /// Budgets by accelerator and by backend on an accelerator (``BudgetKey``): the project's, overridden by the
+        /// suite's, overridden by the test's.
         public var budgets: [String: Budget]
         /// The sandbox the test boots (a fresh one per run).
         public var spec: SandboxSpec
@@ -41,12 +42,7 @@ public struct TestPlan: Sendable {
         var items: [Item] = []
         for suite in suites {
             for test in suite.tests {
-                var budgets: [String: Budget] = [:]
-                for accelerator in Set(projectBudgets.keys).union(suite.budgets.keys).union(test.budgets.keys) {
-                    let merged = (projectBudgets[accelerator] ?? Budget())
-                        .overridden(by: suite.budgets[accelerator]).overridden(by: test.budgets[accelerator])
-                    if !merged.isEmpty { budgets[accelerator] = merged }
-                }
+                let budgets = BudgetKey.merge([projectBudgets, suite.budgets, test.budgets])
                 var spec = base
                 spec.command = SetupScript.command(test.command, setup: test.setup)
                 spec.environment.merge(test.environment) { _, new in new }

@@ -12,6 +12,8 @@ public struct TestRun: Sendable {
     public var timeline: Timeline
     public var blame: Blame
     public var accelerator: String
+    /// The backend that ran it (`qemu`, `libvirt`).
+    public var backend: String
     /// What failed in this run (outcome, status, output, setup, host checks); empty when it passed.
     public var problems: [String]
     /// The run's console lines (for saving a log), host-timestamped.
@@ -38,11 +40,16 @@ public struct TestResult: Sendable {
         self.setupError = setupError
         self.seconds = seconds
         timeline = Timeline.median(of: runs.map(\.timeline))
-        let accelerator = runs.first?.accelerator ?? ""
-        budgetChecks = runs.isEmpty ? [] : (item.budgets[accelerator] ?? Budget()).check(runs.map(\.timeline))
+        budgetChecks = runs.isEmpty ? [] : (Self.budget(of: item, runs: runs) ?? Budget()).check(runs.map(\.timeline))
     }
 
     public var accelerator: String? { runs.first?.accelerator }
+    /// The limits the runs are judged against: the test's for its accelerator on its backend.
+    public var budget: Budget? { Self.budget(of: item, runs: runs) }
+
+    static func budget(of item: TestPlan.Item, runs: [TestRun]) -> Budget? {
+        runs.first.flatMap { BudgetKey.budget(in: item.budgets, accelerator: $0.accelerator, backend: $0.backend) }
+    }
     public var passed: Bool { setupError == nil && !runs.isEmpty && runs.allSatisfy(\.passed) && budgetChecks.allSatisfy(\.passed) }
     public var breaches: [BudgetCheck] { budgetChecks.filter { !$0.passed } }
 

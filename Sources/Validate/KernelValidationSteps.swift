@@ -110,7 +110,7 @@ public final class KernelValidationSteps: ValidationSteps, Sendable {
 
     /// A test's runs as the validator compares them.
     static func measurement(_ result: TestResult) -> TestMeasurement {
-        let budget = result.accelerator.flatMap { result.item.budgets[$0] }
+        let budget = result.budget
         return TestMeasurement(
             id: result.item.id, bootBudgetMilliseconds: budget?.boot.map { $0 * 1000 }, shutdownBudgetMilliseconds: budget?.shutdown.map { $0 * 1000 },
             runs: result.runs.map(sample), setupError: result.setupError)

@@ -75,6 +75,8 @@ import Testing
     @Test func durationsNeedAUnit() {
         #expect(DurationText.seconds("2.5s") == 2.5)
         #expect(DurationText.seconds("400ms") == 0.4)
+        #expect(DurationText.seconds("700ms") == 0.7)
+        #expect(DurationText.seconds("1500us") == 0.0015)
         #expect(DurationText.seconds(" 1500 us ") == 0.0015)
         #expect(DurationText.seconds("1m") == 60)
         #expect(DurationText.seconds("2.5") == nil)

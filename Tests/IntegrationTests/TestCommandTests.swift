@@ -68,9 +68,14 @@ extension SerializedIntegrationTests {
         #expect(document["passed"] as? Bool == true)
         let tests = try #require(document["tests"] as? [[String: Any]])
         #expect(tests.count == 8)
+        // ksand.toml gives libvirt 500 ms under TCG for its own ~200 ms end; direct QEMU keeps the accelerator's 300 ms.
+        let shutdownLimit = backend == "libvirt" ? 0.5 : 0.3
         for test in tests {
             let phases = try #require(test["phases"] as? [String: Double])
             #expect(Set(phases.keys) == ["vmm", "kernel", "init", "command", "shutdown", "teardown", "total"])
+            let budgets = try #require(test["budgets"] as? [[String: Any]])
+            #expect(budgets.first { $0["metric"] as? String == "shutdown" }?["limit"] as? Double == shutdownLimit)
+            #expect(budgets.first { $0["metric"] as? String == "boot" }?["limit"] as? Double == 3)
         }
     }
 

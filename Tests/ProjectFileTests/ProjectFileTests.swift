@@ -41,6 +41,21 @@ import Testing
         #expect(project.sandbox == .init(kernel: "built", accel: "tcg", machine: "microvm", memory: 256, cpus: 2, timeout: 90, append: ["quiet", "loglevel=3"]))
     }
 
+    @Test func aBackendHasLimitsOfItsOwnOnAnAccelerator() throws {
+        let text = "[budgets.kvm]\nboot = \"400ms\"\n[budgets.kvm.libvirt]\nboot = \"1.5s\"\nshutdown = \"300ms\"\n"
+        let project = try ProjectFile(parsing: text, path: "f")
+        #expect(project.budgets == ["kvm": Budget(boot: 0.4), "kvm.libvirt": Budget(boot: 1.5, shutdown: 0.3)])
+        #expect(throws: ProjectFileError(path: "f", message: "unknown key 'virtualbox' in [budgets.tcg]; known: boot, shutdown, qemu, libvirt")) {
+            try ProjectFile(parsing: "[budgets.tcg.virtualbox]\nboot = \"1s\"\n", path: "f")
+        }
+        #expect(throws: ProjectFileError(path: "f", message: "unknown key 'boot-time' in [budgets.tcg.libvirt]; known: boot, shutdown")) {
+            try ProjectFile(parsing: "[budgets.tcg.libvirt]\nboot-time = \"1s\"\n", path: "f")
+        }
+        #expect(throws: ProjectFileError(path: "f", message: "[budgets.tcg.libvirt] must be a table")) {
+            try ProjectFile(parsing: "[budgets.tcg]\nlibvirt = \"1s\"\n", path: "f")
+        }
+    }
+
     @Test func aBaseFileIsAPathAndAnEmptySeriesMeansNoPatches() throws {
         let project = try ProjectFile(parsing: "[kernel]\nbase = \"configs/base.config\"\nseries = \"\"\n", path: "/p/ksand.toml")
         #expect(project.kernel.base == "/p/configs/base.config")

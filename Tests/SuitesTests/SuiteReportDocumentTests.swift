@@ -19,7 +19,7 @@ import Testing
             TestRun(outcome: status.map { .completed(.exited($0)) } ?? .timedOut(seconds: 5), status: status, stdout: "", stderr: stderr,
                     timeline: Timeline(phases: phases),
                     blame: Blame(boot: [ConsoleGap(seconds: 0.5, startsAt: 0.25, before: "a", after: "b")], shutdown: [gap]),
-                    accelerator: "tcg", problems: problems, console: [])
+                    accelerator: "tcg", backend: "qemu", problems: problems, console: [])
         }
         let slowPhases: [Timeline.Phase: Double] = [.vmm: 0.25, .kernel: 1.125, .`init`: 0.125, .command: 0.125, .shutdown: 1.125, .teardown: 0.0625, .total: 3.0]
         let fastPhases: [Timeline.Phase: Double] = [.vmm: 0.25, .kernel: 1.125, .`init`: 0.125, .command: 0.125, .shutdown: 0.125, .teardown: 0.0625, .total: 2.0]

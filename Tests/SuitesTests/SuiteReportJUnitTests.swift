@@ -20,9 +20,9 @@ import Testing
         let phases: [Timeline.Phase: Double] = [.vmm: 0.25, .kernel: 1.125, .`init`: 0.125, .command: 0.125, .shutdown: 1.125,
                                                 .teardown: 0.0625, .total: 3.5]
         let breach = TestRun(outcome: .completed(.exited(0)), status: 0, stdout: "", stderr: "", timeline: Timeline(phases: phases),
-                             blame: Blame(boot: [], shutdown: [gap]), accelerator: "tcg", problems: [], console: [])
+                             blame: Blame(boot: [], shutdown: [gap]), accelerator: "tcg", backend: "qemu", problems: [], console: [])
         let wrong = TestRun(outcome: .completed(.exited(1)), status: 1, stdout: "", stderr: "bad \"news\"\n",
-                            timeline: Timeline(phases: [.vmm: 0.25]), blame: Blame(), accelerator: "tcg",
+                            timeline: Timeline(phases: [.vmm: 0.25]), blame: Blame(), accelerator: "tcg", backend: "qemu",
                             problems: ["exit status 1, expected 0"], console: [])
         return SuiteReport(results: [TestResult(item: plan.items[0], runs: [breach, breach], seconds: 6.5),
                                      TestResult(item: plan.items[1], runs: [wrong], seconds: 1.25)], seconds: 7.75)
