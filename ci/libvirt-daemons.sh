@@ -203,6 +203,10 @@ case "$1" in
       echo "error: systemd runs this machine but $uri does not answer; start libvirt with: systemctl start libvirtd.socket virtlogd.socket" >&2
       exit 1
     fi
+    if ! command -v tini >/dev/null && { [ -z "$(daemon_pid virtlogd)" ] || [ -z "$(daemon_pid libvirtd)" ]; }; then
+      echo "error: $0 start runs the daemons under tini, which is not installed: apt-get install tini (ci/install-deps.sh installs it)" >&2
+      exit 1
+    fi
     mkdir -p "$state_dir"
     chmod 0755 "$state_dir"
     start_daemon virtlogd
