@@ -41,8 +41,11 @@ extension SerializedIntegrationTests {
     @Test func theDefaultKernelIsBuiltPatchedAndBootsAndAReRunBuildsNothing() async throws {
         let (path, manifest) = try await buildDefault()
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(manifest.patches.map(\.state) == ["applied"])
-        #expect(manifest.patches.first?.path.hasSuffix("patches/0001-md-don-t-sleep-for-a-second-in-the-reboot-notifier.patch") == true)
+        let series = try String(contentsOfFile: KsandProcess.repository + "/patches/series", encoding: .utf8)
+            .split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        #expect(series.first == "0001-md-don-t-sleep-for-a-second-in-the-reboot-notifier.patch")
+        #expect(manifest.patches.map { URL(fileURLWithPath: $0.path).lastPathComponent } == series)
+        #expect(manifest.patches.map(\.state) == series.map { _ in "applied" })
         #expect(manifest.config.symbolCount < 1000, "tinyconfig plus the sandbox fragment should stay small")
 
         let log = manifest.buildDirectory + "/build.log"
