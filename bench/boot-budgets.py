@@ -10,20 +10,12 @@ Usage: bench/boot-budgets.py [--ksand PATH] [--runs N]
 Builds (or finds in the cache) the project's kernel with and without patches/series first. Prints a markdown
 summary for BENCHMARKS.md.
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, statistics, sys, tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from ksandbench import REPO, run
+
 PHASES = ["vmm", "kernel", "init", "command", "shutdown", "teardown", "total"]
 MAKE_ARRAY = "echo md0 > /sys/module/md_mod/parameters/new_array"
-
-
-def run(argv):
-    start = time.monotonic()
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
-    elapsed = time.monotonic() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed with {done.returncode}:\n{done.stderr.decode(errors='replace')[-3000:]}")
-    return elapsed, done.stdout.decode()
 
 
 def boot(ksand, kernel, command, extra=()):

@@ -9,19 +9,11 @@ Builds each prefix of the series once (or finds it in the kernel cache), warms t
 kernels of each patch in turn, alternating which goes first. Prints the medians of the kernel phase, boot
 (vmm + kernel + init) and the wall time, and the saving, as markdown for BENCHMARKS.md.
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, statistics, sys, tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from ksandbench import REPO, run
+
 SERIES = os.path.join(REPO, "patches", "series")
-
-
-def run(argv):
-    start = time.monotonic()
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
-    elapsed = time.monotonic() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed with {done.returncode}:\n{done.stderr.decode(errors='replace')[-3000:]}")
-    return elapsed, done.stdout.decode()
 
 
 def series_patches():
