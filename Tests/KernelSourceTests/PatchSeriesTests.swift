@@ -223,21 +223,25 @@ import Testing
         #expect(try tree.read("b.c") == "alpha\nbeta\ngamma\n")
     }
 
-    /// The shipped md patch against drivers/md/md.c from Debian's linux-source-6.1 tarball (ci/install-deps.sh
-    /// installs it).
-    @Test func theShippedMdPatchAppliesToDebians61Tree() async throws {
+    /// The shipped series against the files it changes, from Debian's linux-source-6.1 tarball (ci/install-deps.sh
+    /// installs it): md's reboot notifier no longer sleeps, and x86 frees init memory without the poison.
+    @Test func theShippedPatchesApplyToDebians61Tree() async throws {
         let tarball = "/usr/src/linux-source-6.1.tar.xz"
         try #require(FileManager.default.fileExists(atPath: tarball), "\(tarball) is missing: apt-get install linux-source-6.1")
         let tree = try Tree()
-        #expect(try await Tool.run("tar", ["-xf", tarball, "-C", tree.root.path, "linux-source-6.1/drivers/md/md.c"]).status == 0)
+        let touched = ["arch/x86/mm/init.c", "drivers/md/md.c"]
+        #expect(try await Tool.run("tar", ["-xf", tarball, "-C", tree.root.path] + touched.map { "linux-source-6.1/" + $0 }).status == 0)
         let source = tree.root.appendingPathComponent("linux-source-6.1").path
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let seriesFile = root.appendingPathComponent("patches/series").path
         let series = try PatchSeries(parsing: try String(contentsOfFile: seriesFile, encoding: .utf8), source: seriesFile)
         let outcome = try await PatchApplier().apply(try PatchApplier.patches(in: series, seriesFile: seriesFile), to: source)
-        #expect(outcome.touchedFiles == ["drivers/md/md.c"])
+        #expect(outcome.touchedFiles.sorted() == touched)
         let md = try String(contentsOfFile: source + "/drivers/md/md.c", encoding: .utf8)
         #expect(!md.contains("msleep(1000)"))
         #expect(md.contains("static int md_notify_reboot"))
+        let x86 = try String(contentsOfFile: source + "/arch/x86/mm/init.c", encoding: .utf8)
+        #expect(x86.contains("free_reserved_area((void *)begin, (void *)end, -1, what);"))
+        #expect(!x86.contains("POISON_FREE_INITMEM"))
     }
 }
