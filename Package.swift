@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "ValidateTests", dependencies: ["Validate", "KernelBuild", "KernelSource", "Regression", "Suites", "Sandbox", "ToolRunner", "KsandFoundation"],
                     exclude: ["Fixtures"]),
         // libvirt for real: errors, URIs, the embedded root, domain XML against libvirt's schema, guests on the embedded driver.
-        .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend", "KsandFoundation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", "KsandFoundation", "QEMU", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "KsandFoundation", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),

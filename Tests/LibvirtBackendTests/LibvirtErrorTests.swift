@@ -1,4 +1,5 @@
 import Foundation
+import KsandFoundation
 import Testing
 @testable import LibvirtBackend
 
@@ -36,19 +37,11 @@ import Testing
     }
 
     private static func somethingListens(on path: String) -> Bool {
+        guard let address = UnixSocketAddress(path: path) else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
-        }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
+        return address.withSockaddr { connect(fd, $0, $1) } == 0
     }
 
     @Test func aBogusSchemeIsCalledUnknown() throws {
