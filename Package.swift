@@ -97,7 +97,7 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "SandboxProtocol", "Initramfs", "StreamDecompression", "KernelConfig", "BootTimeline", "CProcessSpawn",
-                "KsandFoundation", "QEMU",
+                "KsandFoundation", "QEMU", "ContentHash",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

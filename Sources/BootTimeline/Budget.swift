@@ -143,6 +143,7 @@ extension Timeline {
             if let value = BootTimeline.median(timelines.compactMap { $0.phases[phase] }) { result.phases[phase] = value }
         }
         result.panicReason = timelines.compactMap(\.panicReason).first
+        result.start = timelines.first?.start ?? .cold
         return result
     }
 }

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/input.h>
+#include <linux/random.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
@@ -74,4 +76,26 @@ int ksand_input_read_power_press(int fd) {
             if (events[i].type == EV_KEY && events[i].code == KEY_POWER && events[i].value == 1) pressed = 1;
         }
     }
+}
+
+int ksand_add_entropy_and_reseed(const unsigned char *bytes, int length) {
+    if (length < 0 || length > 4096) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct {
+        struct rand_pool_info info;
+        unsigned char buffer[4096];
+    } request;
+    request.info.entropy_count = length * 8;
+    request.info.buf_size = length;
+    memcpy(request.buffer, bytes, (size_t)length);
+    int result = ioctl(fd, RNDADDENTROPY, &request.info);
+    if (result == 0) result = ioctl(fd, RNDRESEEDCRNG);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
 }

@@ -1,3 +1,5 @@
+import KsandFoundation
+
 /// A QEMU invocation as typed data. ``arguments`` renders it to argv; it is never a shell string.
 ///
 /// Values inside QEMU's `key=value,...` options (`-fsdev`, `-device`, `-chardev`) go through
@@ -31,6 +33,23 @@ public struct QEMUCommandLine: Equatable, Sendable {
         }
     }
 
+    /// Where guest RAM lives.
+    public enum MemoryBacking: Equatable, Sendable {
+        /// Anonymous memory, QEMU's default.
+        case anonymous
+        /// A file mapped as guest RAM (`memory-backend-file`): `shared` maps it MAP_SHARED, so the guest's writes
+        /// land in the file (a snapshot's RAM being made); otherwise MAP_PRIVATE, so the guest starts from the
+        /// file's pages and its writes stay its own (copy-on-write; concurrent guests share the untouched pages).
+        case file(path: String, shared: Bool)
+    }
+
+    /// How QEMU takes an incoming migration.
+    public enum Incoming: Equatable, Sendable {
+        /// `-incoming defer`: QEMU waits for `migrate-incoming` over QMP (after `migrate-set-capabilities`, which
+        /// has to come first: QEMU 7.2 takes `x-ignore-shared` only that way).
+        case deferred
+    }
+
     public var executable: String
     public var machine: Machine
     public var accelerator: Accelerator
@@ -47,6 +66,9 @@ public struct QEMUCommandLine: Equatable, Sendable {
     public var channelPortName: String
     /// A QMP control socket QEMU listens on, for power-button requests.
     public var qmpSocket: String?
+    public var memory: MemoryBacking = .anonymous
+    /// Start from a saved state instead of booting.
+    public var incoming: Incoming?
 
     public init(
         executable: String, machine: Machine, accelerator: Accelerator, cpus: Int, memoryMiB: Int, kernel: String,
@@ -71,8 +93,15 @@ public struct QEMUCommandLine: Equatable, Sendable {
     public var arguments: [String] {
         var argv = [executable, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]
         switch machine {
-        case .q35: argv += ["-machine", "q35"]
-        case .microvm: argv += ["-machine", "microvm,pit=on,pic=on,rtc=on"]
+        case .q35: argv += ["-machine", "q35" + memoryBackendOption]
+        case .microvm: argv += ["-machine", "microvm,pit=on,pic=on,rtc=on" + memoryBackendOption]
+        }
+        let value = QEMUCommandLine.optionValue
+        if case .file(let path, let shared) = memory {
+            argv += [
+                "-object",
+                "memory-backend-file,id=\(QEMUCommandLine.memoryBackendID),size=\(memoryMiB)M,mem-path=\(value(path)),share=\(shared ? "on" : "off")",
+            ]
         }
         switch accelerator {
         case .kvm: argv += ["-accel", "kvm", "-cpu", "host"]
@@ -85,7 +114,6 @@ public struct QEMUCommandLine: Equatable, Sendable {
         if let initrd { argv += ["-initrd", initrd] }
         argv += ["-append", kernelArguments.joined(separator: " ")]
         let bus = machine == .q35 ? "pci" : "device"
-        let value = QEMUCommandLine.optionValue
         for share in shares {
             var fsdev = "local,id=\(value(share.id)),path=\(value(share.hostPath)),security_model=none,multidevs=remap"
             if share.readOnly { fsdev += ",readonly=on" }
@@ -103,7 +131,31 @@ public struct QEMUCommandLine: Equatable, Sendable {
             // holds a `=`.
             argv += ["-chardev", "socket,id=qmp,path=\(value(qmpSocket)),server=on,wait=off", "-mon", "chardev=qmp,mode=control"]
         }
+        if incoming == .deferred { argv += ["-incoming", "defer"] }
         return argv
+    }
+
+    /// The memory backend's object id.
+    static let memoryBackendID = "ksand-ram"
+
+    private var memoryBackendOption: String {
+        memory == .anonymous ? "" : ",memory-backend=\(QEMUCommandLine.memoryBackendID)"
+    }
+
+    /// The migration URI that reads a saved state from `path`.
+    public static func incomingURI(file path: String) -> String { "exec:cat " + shellQuoted(path) }
+
+    /// The QMP arguments of `migrate-set-capabilities` that leave shared RAM out of migration streams
+    /// (`x-ignore-shared`): a snapshot's RAM stays in its memory file, and its state file holds only the devices'
+    /// state and the small RAM blocks (ROMs, firmware tables).
+    public static var ignoreSharedMemoryCapability: [String: JSONValue] {
+        ["capabilities": .array([.object(["capability": .string("x-ignore-shared"), "state": .bool(true)])])]
+    }
+
+    /// `text` as one word for /bin/sh, which runs `exec:` migration commands: single quotes, and each `'` inside as
+    /// `'\''`.
+    public static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// `text` as one value of a QEMU `key=value,...` option: QEMU's option parser ends a value at a comma and reads

@@ -1,5 +1,6 @@
 import Foundation
 import KsandFoundation
+import Synchronization
 
 /// A listening unix socket that QEMU connects the command channel's chardev to.
 final class ChannelListener: Sendable {
@@ -39,8 +40,18 @@ final class ChannelListener: Sendable {
         return nil
     }
 
-    deinit {
+    private let closed = Mutex(false)
+
+    /// Stops listening and removes the socket, so that another run in the same directory can listen there.
+    func shutDown() {
+        let first = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
         close(fd)
         unlink(path)
     }
+
+    deinit { shutDown() }
 }

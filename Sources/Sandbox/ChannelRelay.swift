@@ -44,6 +44,7 @@ final class ChannelRelay: Sendable {
         var outcome = Outcome()
         var pendingTerminate = false
         var stopRequested = false
+        var specReleased = false
         var loopEnded = false
     }
     private let state = Mutex(State())
@@ -56,9 +57,13 @@ final class ChannelRelay: Sendable {
     /// Called on the relay thread when the guest breaks the channel's protocol, with the error. The relay stops
     /// reading; the runner stops the VM.
     private let onProtocolError: (@Sendable (String) -> Void)?
+    /// For a guest restored from a snapshot: the hello it said before the snapshot was saved. The spec then waits
+    /// for ``releaseSpec()``, once the machine runs again.
+    private let restoredHello: Hello?
 
     init(
-        socketFD: Int32, spec: RunSpec, io: SandboxIO, clockOrigin: ContinuousClock.Instant, onHello: (@Sendable (Bool) -> Void)? = nil,
+        socketFD: Int32, spec: RunSpec, io: SandboxIO, clockOrigin: ContinuousClock.Instant, restoredHello: Hello? = nil,
+        onHello: (@Sendable (Bool) -> Void)? = nil,
         onFailure: (@Sendable () -> Void)? = nil, onProtocolError: (@Sendable (String) -> Void)? = nil, onExit: (@Sendable () -> Void)?
     ) {
         self.socketFD = socketFD
@@ -69,6 +74,7 @@ final class ChannelRelay: Sendable {
         self.onHello = onHello
         self.onFailure = onFailure
         self.onProtocolError = onProtocolError
+        self.restoredHello = restoredHello
         var fds: [Int32] = [0, 0]
         _ = pipe(&fds)
         for fd in fds {
@@ -113,6 +119,12 @@ final class ChannelRelay: Sendable {
         poke()
     }
 
+    /// Sends the spec to a restored guest (it has loaded its snapshot and runs).
+    func releaseSpec() {
+        state.withLock { $0.specReleased = true }
+        poke()
+    }
+
     /// Ends the relay thread (after QEMU is gone).
     func stop() {
         state.withLock { $0.stopRequested = true }
@@ -135,7 +147,7 @@ final class ChannelRelay: Sendable {
     }
 
     private func loop() {
-        var conversation = GuestConversation()
+        var conversation = GuestConversation(helloAlreadySaid: restoredHello != nil)
         var outgoing: [UInt8] = []
         var outgoingStart = 0
         var specSent = false
@@ -146,12 +158,23 @@ final class ChannelRelay: Sendable {
             if outgoingStart == outgoing.count { outgoing.removeAll(keepingCapacity: true); outgoingStart = 0 }
             outgoing += frame.encoded()
         }
+        func sendSpec() {
+            queue(Frame(.spec, ChannelRelay.stamped(spec).encoded()))
+            specSent = true
+            if !stdinOpen && spec.forwardsStdin { queue(Frame(.stdin, [])) }
+            if state.withLock({ $0.pendingTerminate }) { queue(Frame(.terminate)) }
+        }
+        if let restoredHello {
+            record { $0.hello = restoredHello }
+            onHello?(restoredHello.listensToPowerButton)
+        }
         while true {
-            let (terminate, stopping) = state.withLock { state -> (Bool, Bool) in
+            let (terminate, stopping, released) = state.withLock { state -> (Bool, Bool, Bool) in
                 defer { state.pendingTerminate = false }
-                return (state.pendingTerminate, state.stopRequested)
+                return (state.pendingTerminate, state.stopRequested, state.specReleased)
             }
             if stopping { return }
+            if released && !specSent { sendSpec() }
             if terminate && specSent { queue(Frame(.terminate)) }
             let wantStdin = stdinOpen && specSent && outgoing.count - outgoingStart < 1 << 20
             var polls = [
@@ -201,10 +224,7 @@ final class ChannelRelay: Sendable {
                     case .hello(let hello):
                         record { $0.hello = hello }
                         onHello?(hello.listensToPowerButton)
-                        queue(Frame(.spec, spec.encoded()))
-                        specSent = true
-                        if !stdinOpen && spec.forwardsStdin { queue(Frame(.stdin, [])) }
-                        if state.withLock({ $0.pendingTerminate }) { queue(Frame(.terminate)) }
+                        sendSpec()
                     case .stdout(let bytes): if stdoutOpen { stdoutOpen = writeAll(io.stdout, bytes) }
                     case .stderr(let bytes): if stderrOpen { stderrOpen = writeAll(io.stderr, bytes) }
                     case .exit(let status):
@@ -218,6 +238,18 @@ final class ChannelRelay: Sendable {
                 }
             }
         }
+    }
+
+    /// `spec` as it leaves: the host's wall clock now and fresh random bytes, so that every guest (restored from a
+    /// snapshot or not) has the right time and an RNG of its own.
+    static func stamped(_ spec: RunSpec) -> RunSpec {
+        var spec = spec
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        spec.wallClockNanoseconds = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        var generator = SystemRandomNumberGenerator()
+        spec.entropy = (0..<64).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return spec
     }
 
     /// The most of an init's failure message that is kept (it is shown on a terminal and in reports).

@@ -20,6 +20,8 @@ public struct PreparedSandbox: Sendable {
     public var runSpec: RunSpec
     /// The host's TSC frequency, for a microvm guest under TCG (see ``HostTSC``).
     public var hostTSCKilohertz: Int?
+    /// The snapshot this run starts from instead of booting (set by ``SandboxRunner`` for the run it restores).
+    public var restore: SnapshotClaim?
 
     /// The kernel command line ksand always passes, before the spec's extra arguments.
     public static let baseKernelArguments = [
@@ -43,11 +45,17 @@ public struct PreparedSandbox: Sendable {
         for share in runSpec.shares {
             shares.append(.init(id: share.tag, hostPath: share.path, tag: share.tag, readOnly: !share.writable))
         }
-        return QEMUCommandLine(
+        var line = QEMUCommandLine(
             executable: qemuPath, machine: machine, accelerator: accelerator, cpus: spec.cpus,
             memoryMiB: spec.memoryMiB, kernel: bootImage, initrd: initramfs,
             kernelArguments: PreparedSandbox.baseKernelArguments + machineKernelArguments + spec.kernelArguments, shares: shares,
             channelSocket: runDirectory + "/channel.sock", channelPortName: Frame.portName,
             qmpSocket: runDirectory + "/" + PreparedSandbox.qmpSocketName)
+        if let restore {
+            // The snapshot's RAM mapped privately: this guest's writes are its own, the file stays as it was saved.
+            line.memory = .file(path: restore.memoryPath, shared: false)
+            line.incoming = .deferred
+        }
+        return line
     }
 }

@@ -9,6 +9,7 @@ import SystemPackage
 /// /proc/PID/io its progress.
 public struct QEMUDirectBackend: SandboxBackend {
     public var name: String { "qemu" }
+    public var restoresSnapshots: Bool { true }
 
     public init() {}
 
@@ -27,7 +28,8 @@ public struct QEMUDirectBackend: SandboxBackend {
             ) { execution in
                 let pid = execution.processIdentifier.value
                 async let stderrText = Self.collect(execution.standardError, limit: 64 * 1024)
-                let machine = QEMUProcessMachine(pid: pid, console: execution.standardOutput, qmp: QMPClient(socketPath: qmpSocket))
+                let machine = QEMUProcessMachine(
+                    pid: pid, console: execution.standardOutput, qmp: QMPClient(socketPath: qmpSocket), snapshotState: sandbox.restore?.statePath)
                 let result = try await body(machine)
                 return (result, await stderrText)
             }
@@ -58,6 +60,8 @@ struct QEMUProcessMachine: RunningMachine {
     let pid: pid_t
     let console: SubprocessOutputSequence
     let qmp: QMPClient
+    /// The state file of the snapshot it loads (QEMU waits for it: `-incoming defer`).
+    let snapshotState: String?
 
     var identity: MachineIdentity { MachineIdentity(backend: "qemu", process: ProcessIdentity.of(pid)) }
     var stopTarget: any StopTarget { ProcessStopTarget(pid: pid) }
@@ -67,5 +71,51 @@ struct QEMUProcessMachine: RunningMachine {
     }
 
     func pressPowerButton() throws { try qmp.execute("system_powerdown") }
+
+    /// Has QEMU load the snapshot's state, then asks QMP for the run state until the guest runs again.
+    func waitUntilRestored() async throws(SandboxError) {
+        guard let snapshotState else { return }
+        let deadline = ContinuousClock.now + .seconds(30)
+        var lastError = ""
+        var loading = false
+        while ContinuousClock.now < deadline && !loading {
+            guard kill(pid, 0) == 0 else { throw .snapshotRestoreFailed("QEMU ended before it took the snapshot") }
+            do {
+                try qmp.execute("migrate-set-capabilities", arguments: QEMUCommandLine.ignoreSharedMemoryCapability)
+                try qmp.execute("migrate-incoming", arguments: ["uri": .string(QEMUCommandLine.incomingURI(file: snapshotState))])
+                loading = true
+            } catch {
+                // The QMP socket appears once QEMU has parsed its options; until then there is nothing to ask.
+                if error.reason.hasPrefix("cannot connect") {
+                    lastError = "\(error)"
+                    try? await Task.sleep(for: .milliseconds(1))
+                    continue
+                }
+                throw .snapshotRestoreFailed("\(error)")
+            }
+        }
+        while ContinuousClock.now < deadline {
+            guard kill(pid, 0) == 0 else { throw .snapshotRestoreFailed("QEMU ended while loading the snapshot") }
+            do {
+                let status = try qmp.execute("query-status")
+                switch status["status"]?.string {
+                case "running": return
+                case "paused":
+                    // The snapshot was saved paused, so the loaded machine is paused too: it goes on from here.
+                    try qmp.execute("cont")
+                    return
+                case "inmigrate", "prelaunch", "restore-vm", nil:
+                    lastError = "the machine is \(status["status"]?.string ?? "in an unknown state")"
+                case let other?: throw SandboxError.snapshotRestoreFailed("the machine is \(other) after loading the snapshot")
+                }
+            } catch let error as SandboxError {
+                throw error
+            } catch {
+                lastError = "\(error)"
+            }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        throw .snapshotRestoreFailed("the snapshot did not load within 30 s (\(lastError))")
+    }
     var powerButtonDescription: String { "pressed the ACPI power button (QMP system_powerdown)" }
 }

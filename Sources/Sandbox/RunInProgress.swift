@@ -23,6 +23,8 @@ final class RunInProgress: Sendable {
         var relay: ChannelRelay?
         var machineGone = false
         var shutdownWatch: Task<StopReport, Never>?
+        /// Why the snapshot this run started from could not be loaded.
+        var restoreFailure: String?
     }
     private let state = Mutex(State())
 
@@ -70,6 +72,7 @@ final class RunInProgress: Sendable {
             }
         }
         machineGone = true
+        listener.shutDown()
         recorder.finish()
         timeoutTask?.cancel()
         // The VM has closed its end; the relay sees the socket close, but make sure it ends.
@@ -80,9 +83,13 @@ final class RunInProgress: Sendable {
 
     /// Accepts the init's connection and relays until the channel closes.
     private func relayChannel(_ machine: any RunningMachine) async -> ChannelRelay.Outcome? {
-        guard let fd = await acceptOnThread() else { return nil }
+        guard let fd = await acceptOnThread() else {
+            if sandbox.restore != nil { state.withLock { $0.restoreFailure = "QEMU ended before it connected the command channel" } }
+            return nil
+        }
+        let restoredHello = sandbox.restore.map { Hello(listensToPowerButton: $0.record.listensToPowerButton) }
         let relay = ChannelRelay(
-            socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin, onHello: onGuestReady,
+            socketFD: fd, spec: sandbox.runSpec, io: io, clockOrigin: origin, restoredHello: restoredHello, onHello: onGuestReady,
             onFailure: { [self] in watchShutdown(machine, why: "the guest init failed; it powers itself off") },
             onProtocolError: { [self] error in
                 diagnostics?("the guest broke the command channel's protocol: \(error); stopping the VM")
@@ -94,6 +101,16 @@ final class RunInProgress: Sendable {
         }
         self.relay = relay
         relay.start()
+        if let claim = sandbox.restore {
+            do {
+                try await machine.waitUntilRestored()
+                relay.releaseSpec()
+            } catch {
+                state.withLock { $0.restoreFailure = "\(error)" }
+                machine.stopTarget.kill()
+            }
+            claim.release()
+        }
         await relay.waitUntilFinished()
         return relay.current
     }
@@ -139,7 +156,13 @@ final class RunInProgress: Sendable {
         let relayOutcome = run.body
         let qemuStderr = run.diagnostics
         let (lines, received) = recorder.snapshot
-        let timeline = Timeline.compute(lines: lines, exitedAtHostSeconds: exitedAt)
+        if let failure = state.withLock({ $0.restoreFailure }) {
+            var reason = failure
+            let said = qemuStderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !said.isEmpty { reason += "; QEMU said: " + PrintableText.line(Array(said.utf8), limit: 2048) }
+            throw .snapshotRestoreFailed(reason)
+        }
+        let timeline = Timeline.compute(lines: lines, exitedAtHostSeconds: exitedAt, start: sandbox.restore == nil ? .cold : .snapshot)
         let ending = RunEnding(
             exit: relayOutcome?.exit, exitArrivedFirst: control.exitArrivedFirst, stopReason: control.stopReason,
             panicReason: timeline.panicReason, initFailure: relayOutcome?.failure, protocolError: relayOutcome?.protocolError,

@@ -11,12 +11,19 @@ public protocol SandboxBackend: Sendable {
     /// `qemu`, `libvirt`: what records and reports call it.
     var name: String { get }
 
+    /// Whether it can start a sandbox from a snapshot (``PreparedSandbox/restore``).
+    var restoresSnapshots: Bool { get }
+
     /// Starts `sandbox`'s VM (its sockets in `runDirectory`), runs `body` with it while it lives, and returns what
     /// `body` returned with how the VM ended. The VM is gone when this returns, whatever `body` did; `body` returns
     /// once the machine's console has closed.
     func run<Body: Sendable>(
         _ sandbox: PreparedSandbox, runDirectory: String, body: @Sendable (any RunningMachine) async throws -> Body
     ) async throws(SandboxError) -> MachineRun<Body>
+}
+
+extension SandboxBackend {
+    public var restoresSnapshots: Bool { false }
 }
 
 /// A VM while it runs.
@@ -32,6 +39,13 @@ public protocol RunningMachine: Sendable {
     func pressPowerButton() throws
     /// How the stop log says the power button was pressed.
     var powerButtonDescription: String { get }
+    /// Returns once a machine started from a snapshot has loaded it and runs; throws, saying why, when it could not
+    /// load it (the VM then ends by itself).
+    func waitUntilRestored() async throws(SandboxError)
+}
+
+extension RunningMachine {
+    public func waitUntilRestored() async throws(SandboxError) {}
 }
 
 /// How a VM ended, with what the runner's body returned while it ran.

@@ -21,6 +21,8 @@ public enum SandboxError: Error, CustomStringConvertible, Sendable {
     case notASandboxEntry(path: String, reason: String)
     /// The backend could not start or reach the VM (a libvirt connection refused, a domain that did not start).
     case backendFailed(backend: String, reason: String)
+    /// A start from a snapshot could not load it (the runner then boots cold).
+    case snapshotRestoreFailed(String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,8 @@ public enum SandboxError: Error, CustomStringConvertible, Sendable {
             return "\(name) is not a sandbox name: " + SandboxRegistry.nameRule
         case .notASandboxEntry(let path, let reason):
             return "\(path) was not made by ksand (\(reason)), so ksand leaves it alone; remove it yourself or choose another --name"
+        case .snapshotRestoreFailed(let reason):
+            return "could not start from the snapshot: \(reason)"
         case .backendFailed(let backend, let reason):
             return "the \(backend) backend could not run the sandbox: \(reason)"
         }

@@ -28,6 +28,12 @@ public struct SandboxRunner: Sendable {
     /// ACPI power button.
     public var onGuestReady: (@Sendable (Bool) -> Void)?
 
+    /// Where snapshots of booted guests are kept: a run whose backend can restore one starts from the snapshot of
+    /// its machine, making it first when there is none. nil: every run boots cold.
+    public var snapshots: SnapshotStore?
+    /// Receives warnings that do not stop the run (a snapshot that could not be made or loaded: the run boots cold).
+    public var warnings: (@Sendable (String) -> Void)?
+
     /// The console log's default size limit.
     public static let defaultConsoleLogLimit = ConsoleRecorder.defaultLogLimit
 
@@ -43,7 +49,52 @@ public struct SandboxRunner: Sendable {
         self.diagnostics = diagnostics
     }
 
+    /// Runs `sandbox`: from its machine's snapshot when ``snapshots`` is set and the backend can restore one, else
+    /// (or when the snapshot does not load, with one warning) booted cold.
     public func run(_ sandbox: PreparedSandbox) async throws(SandboxError) -> SandboxResult {
+        if let (claim, key) = await snapshot(for: sandbox) {
+            var restored = sandbox
+            restored.restore = claim
+            do {
+                return try await runOnce(restored)
+            } catch {
+                guard case .snapshotRestoreFailed(let reason) = error else { throw error }
+                claim.release()
+                warnings?("\(reason). Booting cold; the snapshot is removed and made again on the next run.")
+                snapshots?.discard(key)
+            }
+        }
+        return try await runOnce(sandbox)
+    }
+
+    /// The snapshot to start `sandbox` from, held; made now when there is none. nil (after a warning when something
+    /// failed) when the run boots cold.
+    func snapshot(for sandbox: PreparedSandbox) async -> (SnapshotClaim, SnapshotKey)? {
+        guard let store = snapshots, backend.restoresSnapshots, sandbox.restore == nil, let key = sandbox.snapshotKey else { return nil }
+        do {
+            switch try store.lookup(key) {
+            case .found(let claim): return (claim, key)
+            case .missing: break
+            case .unusable(let reason):
+                warnings?("the snapshot of this machine cannot be used (\(reason)); booting to make a new one")
+            }
+        } catch {
+            warnings?("\(error); booting cold")
+            return nil
+        }
+        do {
+            let claim = try await store.make(key) { directory throws(SnapshotError) in
+                try await SnapshotMaker(sandbox: sandbox, key: key).make(into: directory)
+            }
+            diagnostics?("made the snapshot \(claim.directory) in \(claim.record.makingMilliseconds) ms (boot \(claim.record.bootMilliseconds) ms)")
+            return (claim, key)
+        } catch {
+            warnings?("could not make a snapshot of this machine (\(error)); booting cold")
+            return nil
+        }
+    }
+
+    private func runOnce(_ sandbox: PreparedSandbox) async throws(SandboxError) -> SandboxResult {
         let runDirectory: String
         if let given = self.runDirectory { runDirectory = given } else { runDirectory = try RuntimeDirectory.create() }
         defer { if self.runDirectory == nil { RuntimeDirectory.remove(runDirectory) } }

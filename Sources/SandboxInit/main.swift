@@ -12,6 +12,8 @@ struct GuestInit {
     mutating func run() -> Never {
         do {
             let spec = try setUp()
+            log.marker(.specReceived)
+            try HostState.apply(spec)
             let setup = RootSetup(spec: spec)
             try setup.prepare()
             try setup.switchRoot()

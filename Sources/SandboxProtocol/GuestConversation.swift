@@ -33,6 +33,12 @@ public struct GuestConversation: Sendable {
 
     public init() {}
 
+    /// The conversation with a guest restored from a snapshot: its hello was said (and answered later) in the boot
+    /// the snapshot was made of, so the command's output may come at once; a hello now is a second one.
+    public init(helloAlreadySaid: Bool) {
+        if helloAlreadySaid { stage = .running }
+    }
+
     /// Bytes received since the last call. Returns the events they complete, in order; throws on the first frame
     /// that breaks the protocol (the events before it are lost with it: a broken conversation is not acted on).
     public mutating func receive<C: Collection>(_ bytes: C) throws(FrameError) -> [Event] where C.Element == UInt8 {

@@ -46,12 +46,19 @@ public struct RunSpec: Equatable, Sendable {
     public var terminateGraceMilliseconds: UInt32
     /// The guest's host name.
     public var hostname: String
+    /// The host's wall clock when it sent the spec, in nanoseconds since the epoch: the init sets the guest's clock
+    /// to it (a guest restored from a snapshot would otherwise live at the time the snapshot was made).
+    public var wallClockNanoseconds: UInt64?
+    /// Random bytes from the host that the init mixes into the guest's entropy pool and reseeds its RNG with, so
+    /// that guests restored from one snapshot do not draw the same random numbers.
+    public var entropy: [UInt8]
 
     public init(
         argv: [String], environment: [String], workingDirectory: String, uid: UInt32, gid: UInt32,
         supplementaryGroups: [UInt32] = [], overlays: [String] = ["/tmp", "/home"], tmpfs: [String] = [],
         shares: [Share] = [], msize: UInt32 = 512 * 1024, forwardsStdin: Bool = true,
-        terminateGraceMilliseconds: UInt32 = 2000, hostname: String = "ksand"
+        terminateGraceMilliseconds: UInt32 = 2000, hostname: String = "ksand", wallClockNanoseconds: UInt64? = nil,
+        entropy: [UInt8] = []
     ) {
         self.argv = argv
         self.environment = environment
@@ -66,11 +73,16 @@ public struct RunSpec: Equatable, Sendable {
         self.forwardsStdin = forwardsStdin
         self.terminateGraceMilliseconds = terminateGraceMilliseconds
         self.hostname = hostname
+        self.wallClockNanoseconds = wallClockNanoseconds
+        self.entropy = entropy
     }
+
+    /// The most entropy bytes a spec carries (the init's pool takes them in one call).
+    public static let entropyLimit = 512
 
     private enum Tag: UInt8 {
         case argv = 1, environment, workingDirectory, uid, gid, supplementaryGroup, overlay, tmpfs
-        case shareTag, sharePath, shareWritable, msize, forwardsStdin, terminateGrace, hostname
+        case shareTag, sharePath, shareWritable, msize, forwardsStdin, terminateGrace, hostname, wallClock, entropy
     }
 
     /// The payload of a ``Frame/Kind/spec`` frame.
@@ -105,6 +117,13 @@ public struct RunSpec: Equatable, Sendable {
         put(.forwardsStdin, forwardsStdin ? 1 : 0)
         put(.terminateGrace, terminateGraceMilliseconds)
         put(.hostname, hostname)
+        if let wallClockNanoseconds {
+            var bytes: [UInt8] = []
+            appendUInt32(UInt32(truncatingIfNeeded: wallClockNanoseconds), to: &bytes)
+            appendUInt32(UInt32(truncatingIfNeeded: wallClockNanoseconds >> 32), to: &bytes)
+            put(.wallClock, bytes)
+        }
+        if !entropy.isEmpty { put(.entropy, entropy) }
         return out
     }
 
@@ -146,6 +165,14 @@ public struct RunSpec: Equatable, Sendable {
             case .forwardsStdin: forwardsStdin = try number() != 0
             case .terminateGrace: terminateGraceMilliseconds = try number()
             case .hostname: hostname = text
+            case .wallClock:
+                guard value.count == 8 else { throw .truncated("spec field \(rawTag): \(value.count) of 8 bytes") }
+                wallClockNanoseconds = UInt64(readUInt32(value, at: 0)) | UInt64(readUInt32(value, at: 4)) << 32
+            case .entropy:
+                guard value.count <= RunSpec.entropyLimit else {
+                    throw .unexpected("spec: \(value.count) entropy bytes, more than \(RunSpec.entropyLimit)")
+                }
+                entropy = value
             }
         }
         guard !argv.isEmpty else { throw .truncated("spec: no command") }
@@ -164,6 +191,8 @@ public enum GuestMarker: String, Sendable, CaseIterable {
     case stopRequested = "stop-requested"
     /// The init is about to power the machine off.
     case powerOff = "power-off"
+    /// The init has the run spec (on a start from a snapshot, the first thing the restored guest does).
+    case specReceived = "spec-received"
 
     /// Every marker line starts with this.
     public static let prefix = "ksand: "

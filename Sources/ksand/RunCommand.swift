@@ -48,6 +48,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Boot the bzImage itself instead of its cached, unpacked PVH ELF.") var noDirectBoot = false
     @Option(help: "QEMU binary.") var qemu: String = "qemu-system-x86_64"
     @Flag(help: "Give the command /dev/null as stdin.") var noStdin = false
+    @Flag(help: "Boot the kernel instead of starting from the snapshot of this machine's boot (made on first use, kept in the cache; `ksand snapshot list`).") var cold = false
     @Flag(help: "Print the boot timeline (phases) to stderr when the run ends.") var timeline = false
     @Flag(help: "Print the largest gaps between kernel messages during boot and shutdown, and with `--append initcall_debug --append ignore_loglevel` the slowest initcalls.") var blame = false
     @Option(help: ArgumentHelp("Write the result (outcome, status, phases, blame) as JSON to this file.", valueName: "PATH")) var json: String?
@@ -127,6 +128,8 @@ struct RunCommand: AsyncParsableCommand {
                 consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics,
                 backend: machineOptions.sandboxBackend(project: projectFile?.sandbox))
             runner.consoleLogLimit = consoleLogLimit.bytes
+            if !cold { runner.snapshots = SnapshotStore(cache: .standard()) }
+            runner.warnings = { @Sendable warning in report("warning: " + warning) }
             if let detached { try supervise(detached, prepared: prepared, runner: &runner) }
             result = try await runner.run(prepared)
         } catch {
@@ -163,7 +166,10 @@ struct RunCommand: AsyncParsableCommand {
         case .protocolError(let error):
             tail("the guest broke the command channel's protocol: \(error); \(result.stopReport.map(\.description) ?? "the VM was stopped")")
         }
-        if timeline { report("timeline (\(result.accelerator.rawValue)):\n" + TimelineTable.render(result.timeline)) }
+        if timeline {
+            let start = result.timeline.start == .snapshot ? ", restored from a snapshot" : ""
+            report("timeline (\(result.accelerator.rawValue)\(start)):\n" + TimelineTable.render(result.timeline))
+        }
     }
 
     private func printBlame(_ result: SandboxResult, systemMap: String?) {

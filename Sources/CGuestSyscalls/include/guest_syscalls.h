@@ -35,4 +35,8 @@ int ksand_input_has_power_key(int fd);
 /// 0 if none was, -1 with errno set when the device failed.
 int ksand_input_read_power_press(int fd);
 
+/// Adds `length` bytes to the kernel's input pool through /dev/urandom (RNDADDENTROPY, credited at 8 bits a byte)
+/// and reseeds the RNG from it (RNDRESEEDCRNG). Returns 0, or -1 with errno set.
+int ksand_add_entropy_and_reseed(const unsigned char *bytes, int length);
+
 #endif
