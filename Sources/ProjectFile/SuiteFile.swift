@@ -1,3 +1,4 @@
+import BootTimeline
 import Foundation
 import TOMLKit
 
@@ -7,6 +8,7 @@ import TOMLKit
 /// ```toml
 /// [suite]
 /// description = "What the sandbox guarantees"
+/// start = "snapshot"             # or "cold"; default: cold where a boot budget applies, else snapshot
 ///
 /// [budgets.tcg]                  # for every test in this file; a test's own [test.budgets.*] wins
 /// shutdown = "300ms"
@@ -20,6 +22,7 @@ import TOMLKit
 /// env = { LANG = "C" }
 /// append = ["quiet"]                      # extra kernel arguments
 /// user = "0"                              # run as UID[:GID] inside the guest (default: the caller)
+/// start = "cold"                          # boot, or start from the snapshot ("snapshot"); wins over [suite] start
 /// [test.expect]
 /// status = 1                              # default 0
 /// stdout = "exact text\n"                 # or stdout-matches = "regex" (searched, not anchored)
@@ -32,6 +35,8 @@ public struct SuiteFile: Sendable {
     /// The file's name without `.toml`.
     public var name: String { URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
     public var description: String?
+    /// How the suite's tests start, when the suite says.
+    public var start: Timeline.Start?
     public var budgets: [String: Budget]
     public var tests: [SuiteTest]
 
@@ -48,8 +53,9 @@ public struct SuiteFile: Sendable {
         let reader = TableReader(path: path)
         try reader.requireOnly(["suite", "budgets", "test"], in: table, section: nil)
         if let suite = try reader.table("suite", in: table) {
-            try reader.requireOnly(["description"], in: suite, section: "suite")
+            try reader.requireOnly(["description", "start"], in: suite, section: "suite")
             description = try reader.string("description", in: suite, section: "suite")
+            start = try reader.start(in: suite, section: "suite")
         }
         budgets = try reader.budgets(in: table, section: "budgets")
         guard let array = table["test"]?.array else {
@@ -107,11 +113,13 @@ public struct SuiteTest: Sendable, Equatable {
     /// UID and GID to run as inside the guest; nil runs as the caller.
     public var user: (uid: UInt32, gid: UInt32)?
     public var budgets: [String: Budget] = [:]
+    /// Boot, or start from the snapshot of the machine's boot; nil: the suite's choice, else the default.
+    public var start: Timeline.Start?
 
     public static func == (a: SuiteTest, b: SuiteTest) -> Bool {
         a.name == b.name && a.command == b.command && a.setup == b.setup && a.hostAfter == b.hostAfter && a.expect == b.expect
             && a.timeout == b.timeout && a.environment == b.environment && a.kernelArguments == b.kernelArguments
-            && a.user?.uid == b.user?.uid && a.user?.gid == b.user?.gid && a.budgets == b.budgets
+            && a.user?.uid == b.user?.uid && a.user?.gid == b.user?.gid && a.budgets == b.budgets && a.start == b.start
     }
 
     public init(name: String, command: [String]) {
@@ -120,7 +128,7 @@ public struct SuiteTest: Sendable, Equatable {
     }
 
     init(table: TOMLTable, index: Int, reader: TableReader) throws(ProjectFileError) {
-        let known = ["name", "command", "setup", "host-after", "expect", "timeout", "env", "append", "user", "budgets"]
+        let known = ["name", "command", "setup", "host-after", "expect", "timeout", "env", "append", "user", "budgets", "start"]
         guard let name = try reader.string("name", in: table, section: "test #\(index + 1)"), !name.isEmpty else {
             throw ProjectFileError(path: reader.path, message: "test #\(index + 1) has no name: add name = \"…\"")
         }
@@ -152,6 +160,7 @@ public struct SuiteTest: Sendable, Equatable {
             }
         }
         budgets = try reader.budgets(in: table, section: section + " budgets")
+        start = try reader.start(in: table, section: section)
         if let expectTable = try reader.table("expect", in: table) {
             let expectSection = section + " expect"
             try reader.requireOnly(["status", "stdout", "stdout-matches", "stderr", "stderr-matches"], in: expectTable, section: expectSection)

@@ -25,6 +25,15 @@ struct TableReader {
         return result
     }
 
+    /// `start = "snapshot"` or `"cold"`.
+    func start(in table: TOMLTable, section: String) throws(ProjectFileError) -> Timeline.Start? {
+        guard let text = try string("start", in: table, section: section) else { return nil }
+        guard let start = Timeline.Start(rawValue: text) else {
+            throw ProjectFileError(path: path, message: "[\(section)] start = \"\(text)\": expected \"snapshot\" (start from the snapshot of the machine's boot) or \"cold\" (boot)")
+        }
+        return start
+    }
+
     func path(_ key: String, in table: TOMLTable, section: String, relativeTo directory: String) throws(ProjectFileError) -> String? {
         try string(key, in: table, section: section).map { ProjectFile.resolve($0, relativeTo: directory) }
     }

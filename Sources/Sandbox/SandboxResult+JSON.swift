@@ -14,14 +14,15 @@ extension SandboxResult {
     /// The values of ``jsonReport(exitStatus:)``.
     public func document(exitStatus: Int32) -> Document {
         Document(
-            exitStatus: exitStatus, outcome: outcome, accelerator: accelerator, phases: timeline.phasesBySeconds,
+            exitStatus: exitStatus, outcome: outcome, accelerator: accelerator, start: timeline.start, phases: timeline.phasesBySeconds,
             boot: timeline.boot, shutdown: timeline.shutdownTotal, unaccounted: timeline.unaccounted,
             blame: Blame.compute(lines: consoleLines),
             console: consoleLinesDropped > 0 ? ConsoleCounts(lines: consoleLineCount, notKeptInMemory: consoleLinesDropped) : nil,
             stop: stopReport)
     }
 
-    /// A run's result as ksand writes and reads it back. One object: `exitStatus`, `accelerator`, `phases` (name →
+    /// A run's result as ksand writes and reads it back. One object: `exitStatus`, `accelerator`, `start` (`cold` or
+    /// `snapshot`), `phases` (name →
     /// seconds, only those measured), the outcome's keys (see ``SandboxResult/Outcome``), `boot`, `shutdown` and
     /// `unaccounted` (seconds) when known, `blame`, `console` only when lines were not kept in memory, and `stop`
     /// only when ksand had to stop QEMU.
@@ -30,8 +31,10 @@ extension SandboxResult {
         public var exitStatus: Int32
         public var outcome: Outcome
         public var accelerator: QEMUCommandLine.Accelerator
+        /// Booted, or restored from a snapshot.
+        public var start: Timeline.Start
         public var phases: [String: Double]
-        /// vmm + kernel + init.
+        /// vmm + kernel + init (restore + init on a restored start).
         public var boot: Double?
         /// shutdown + teardown.
         public var shutdown: Double?
@@ -41,12 +44,13 @@ extension SandboxResult {
         public var console: ConsoleCounts?
         public var stop: StopReport?
 
-        public init(exitStatus: Int32, outcome: Outcome, accelerator: QEMUCommandLine.Accelerator, phases: [String: Double],
+        public init(exitStatus: Int32, outcome: Outcome, accelerator: QEMUCommandLine.Accelerator, start: Timeline.Start = .cold, phases: [String: Double],
                     boot: Double? = nil, shutdown: Double? = nil, unaccounted: Double? = nil, blame: Blame = Blame(),
                     console: ConsoleCounts? = nil, stop: StopReport? = nil) {
             self.exitStatus = exitStatus
             self.outcome = outcome
             self.accelerator = accelerator
+            self.start = start
             self.phases = phases
             self.boot = boot
             self.shutdown = shutdown
@@ -57,7 +61,7 @@ extension SandboxResult {
         }
 
         enum CodingKeys: String, CodingKey {
-            case exitStatus, accelerator, phases, boot, shutdown, unaccounted, blame, console, stop
+            case exitStatus, accelerator, start, phases, boot, shutdown, unaccounted, blame, console, stop
         }
 
         public init(from decoder: any Decoder) throws {
@@ -66,6 +70,7 @@ extension SandboxResult {
                 exitStatus: try container.decode(Int32.self, forKey: .exitStatus),
                 outcome: try Outcome(from: decoder),
                 accelerator: try container.decode(QEMUCommandLine.Accelerator.self, forKey: .accelerator),
+                start: try container.decodeIfPresent(Timeline.Start.self, forKey: .start) ?? .cold,
                 phases: try container.decode([String: Double].self, forKey: .phases),
                 boot: try container.decodeIfPresent(Double.self, forKey: .boot),
                 shutdown: try container.decodeIfPresent(Double.self, forKey: .shutdown),
@@ -81,6 +86,7 @@ extension SandboxResult {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(exitStatus, forKey: .exitStatus)
             try container.encode(accelerator, forKey: .accelerator)
+            try container.encode(start, forKey: .start)
             try container.encode(phases, forKey: .phases)
             try container.encodeIfPresent(boot, forKey: .boot)
             try container.encodeIfPresent(shutdown, forKey: .shutdown)

@@ -84,7 +84,9 @@ public struct SandboxRunner: Sendable {
         }
         do {
             let claim = try await store.make(key) { directory throws(SnapshotError) in
-                try await SnapshotMaker(sandbox: sandbox, key: key).make(into: directory)
+                // A boot that does not reach the hello is bounded like the run itself.
+                let seconds = min(60, sandbox.spec.timeout ?? 60)
+                return try await SnapshotMaker(sandbox: sandbox, key: key, bootTimeout: .milliseconds(Int(seconds * 1000))).make(into: directory)
             }
             diagnostics?("made the snapshot \(claim.directory) in \(claim.record.makingMilliseconds) ms (boot \(claim.record.bootMilliseconds) ms)")
             return (claim, key)

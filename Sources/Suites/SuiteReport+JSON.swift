@@ -121,7 +121,7 @@ extension SuiteReport {
                         BudgetResult(metric: $0.metric.rawValue, limit: $0.limit, measured: $0.measured, passed: $0.passed)
                     },
                     runs: result.runs.map {
-                        Run(passed: $0.passed, problems: $0.problems, phases: $0.timeline.phasesBySeconds, status: $0.status,
+                        Run(passed: $0.passed, problems: $0.problems, start: $0.timeline.start, phases: $0.timeline.phasesBySeconds, status: $0.status,
                             stderr: $0.stderr.isEmpty ? nil : String($0.stderr.suffix(Run.stderrLimit)))
                     },
                     accelerator: result.accelerator, boot: result.timeline.boot, shutdown: result.timeline.shutdownTotal,
@@ -145,12 +145,14 @@ extension SuiteReport {
             }
         }
 
-        /// One run: `passed`, its `problems`, `phases`, the command's `status` when it ended (absent when the
+        /// One run: `passed`, its `problems`, how it `start`ed (`cold` or `snapshot`, absent for cold in older
+        /// reports), `phases`, the command's `status` when it ended (absent when the
         /// sandbox stopped it, or it never ran: a panic, boot failure, timeout or interrupt), and its `stderr`
         /// (the last ``stderrLimit`` characters) when it wrote any.
         public struct Run: Codable, Equatable, Sendable {
             public var passed: Bool
             public var problems: [String]
+            public var start: Timeline.Start?
             public var phases: [String: Double]
             public var status: Int32?
             public var stderr: String?
@@ -158,9 +160,12 @@ extension SuiteReport {
             /// How much of a run's stderr the report keeps, from its end: what JUnit's `<system-err>` shows.
             public static let stderrLimit = 8000
 
-            public init(passed: Bool, problems: [String], phases: [String: Double], status: Int32?, stderr: String? = nil) {
+            public init(
+                passed: Bool, problems: [String], start: Timeline.Start? = nil, phases: [String: Double], status: Int32?, stderr: String? = nil
+            ) {
                 self.passed = passed
                 self.problems = problems
+                self.start = start
                 self.phases = phases
                 self.status = status
                 self.stderr = stderr

@@ -5,7 +5,9 @@ extension SuiteReport {
     /// what failed and the console gaps behind each breach, then a summary line. `colors` only on a tty.
     public func text(colors: Bool = false) -> String {
         let paint = { (code: String, text: String) in colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
-        let phases: [Timeline.Phase] = [.vmm, .kernel, .`init`, .command, .shutdown, .teardown, .total]
+        let restored = results.contains { $0.timeline.start == .snapshot }
+        // A restored run has no vmm and kernel phases but a restore; the column shows only when a run has one.
+        let phases: [Timeline.Phase] = [.vmm] + (restored ? [.restore] : []) + [.kernel, .`init`, .command, .shutdown, .teardown, .total]
         let nameWidth = max(4, results.map(\.item.id.count).max() ?? 0)
         var lines = ["test".padded(nameWidth) + "  result" + phases.map { $0.shortName.leftPadded(7) }.joined()
             + "  budgets (ms)"]

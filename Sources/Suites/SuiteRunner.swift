@@ -26,8 +26,15 @@ public final class SuiteRunner: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(plan: TestPlan, jobs: Int = 1, logDirectory: String? = nil, preparer: SandboxPreparer = SandboxPreparer()) {
+    /// Where the snapshots are that tests with ``TestPlan/Item/start`` `snapshot` start from; nil: every test boots.
+    public let snapshots: SnapshotStore?
+
+    public init(
+        plan: TestPlan, jobs: Int = 1, logDirectory: String? = nil, preparer: SandboxPreparer = SandboxPreparer(),
+        snapshots: SnapshotStore? = nil
+    ) {
         self.plan = plan
+        self.snapshots = snapshots
         self.jobs = max(1, jobs)
         self.logDirectory = logDirectory
         self.preparer = preparer
@@ -103,10 +110,17 @@ public final class SuiteRunner: Sendable {
         }
         if alreadyInterrupted { control.interrupt() }
         defer { _ = state.withLock { $0.activeControls.removeValue(forKey: key) } }
-        let runner = SandboxRunner(
+        var runner = SandboxRunner(
             io: SandboxIO(stdin: nil, stdout: capture.stdout, stderr: capture.stderr),
             consoleLog: try consoleLogPath(item, number: number), timestampConsoleLog: true, control: control, backend: plan.backend)
+        if item.start == .snapshot { runner.snapshots = snapshots }
+        let warnings = WarningLines()
+        runner.warnings = { warning in warnings.lines.withLock { $0.append(warning) } }
         let result = try await runner.run(prepared)
+        for warning in warnings.lines.withLock({ $0 }) {
+            let first = state.withLock { $0.warned.insert(warning).inserted }
+            if first { onEvent(.warning("\(item.id): " + warning)) }
+        }
         let (stdout, stderr) = capture.read()
         return await judge(item, result: result, stdout: stdout, stderr: stderr)
     }
@@ -160,4 +174,9 @@ public final class SuiteRunner: Sendable {
         let name = item.test.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         return (directory as NSString).appendingPathComponent(String(name) + (plan.repeats > 1 ? ".\(number)" : "") + ".log")
     }
+}
+
+/// The warnings one run gave, passed on once it ended.
+private final class WarningLines: Sendable {
+    let lines = Mutex<[String]>([])
 }

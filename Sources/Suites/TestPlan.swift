@@ -1,3 +1,4 @@
+import BootTimeline
 import ProjectFile
 import Sandbox
 
@@ -13,6 +14,9 @@ public struct TestPlan: Sendable {
         public var budgets: [String: Budget]
         /// The sandbox the test boots (a fresh one per run).
         public var spec: SandboxSpec
+        /// How it starts: the test's choice, else its suite's, else cold where a boot budget applies (the boot is
+        /// what it measures) and from the snapshot otherwise.
+        public var start: Timeline.Start = .cold
         /// Where the test stands in the whole plan (0-based, after the filter, before sharding): suites in the order
         /// given, tests in file order.
         public var position: Int
@@ -50,7 +54,8 @@ public struct TestPlan: Sendable {
                 spec.timeout = test.timeout ?? base.timeout ?? TestPlan.defaultTimeout
                 spec.forwardStdin = false
                 if let user = test.user { (spec.uid, spec.gid) = (user.uid, user.gid) }
-                let item = Item(suite: suite.name, test: test, budgets: budgets, spec: spec, position: items.count)
+                var item = Item(suite: suite.name, test: test, budgets: budgets, spec: spec, position: items.count)
+                item.start = test.start ?? suite.start ?? (budgets.values.contains { $0.boot != nil } ? .cold : .snapshot)
                 if let filter, !item.id.contains(filter) { continue }
                 items.append(item)
             }

@@ -20,7 +20,7 @@ struct Ksand: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, TestCommand.self, ReportCommand.self, ValidateCommand.self, PsCommand.self, StopCommand.self, KernelCommand.self,
-            InitramfsCommand.self,
+            InitramfsCommand.self, SnapshotCommand.self,
         ]
     )
 

@@ -128,7 +128,7 @@ struct RunCommand: AsyncParsableCommand {
                 consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics,
                 backend: machineOptions.sandboxBackend(project: projectFile?.sandbox))
             runner.consoleLogLimit = consoleLogLimit.bytes
-            if !cold { runner.snapshots = SnapshotStore(cache: .standard()) }
+            if !cold { runner.snapshots = try SnapshotCommand.store() }
             runner.warnings = { @Sendable warning in report("warning: " + warning) }
             if let detached { try supervise(detached, prepared: prepared, runner: &runner) }
             result = try await runner.run(prepared)

@@ -37,6 +37,7 @@ struct TestCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write a JUnit XML report to this file.", valueName: "FILE")) var junit: String?
     @Option(help: ArgumentHelp("Write a JSON report to this file.", valueName: "FILE")) var json: String?
     @Option(help: ArgumentHelp("Keep each run's console log (host-timestamped) under this directory.", valueName: "DIR")) var logs: String?
+    @Flag(help: "Boot every test, also those that would start from the snapshot of the machine's boot (tests without a boot budget, or with start = \"snapshot\").") var cold = false
 
     func validate() throws {
         try machineOptions.validateBackend()
@@ -83,7 +84,7 @@ struct TestCommand: AsyncParsableCommand {
             report("nothing to run: the plan has fewer tests than there are shards; this shard passes")
             return try write(SuiteReport(results: [], seconds: 0, shard: plan.shard, planned: plan.planned))
         }
-        let runner = SuiteRunner(plan: plan, jobs: parallel, logDirectory: logs.map(absolute))
+        let runner = SuiteRunner(plan: plan, jobs: parallel, logDirectory: logs.map(absolute), snapshots: cold ? nil : try SnapshotCommand.store())
         let trap = SignalTrap { _ in runner.interrupt() }
         let colors = isatty(STDOUT_FILENO) == 1
         report("running \(plan.items.count) test\(plan.items.count == 1 ? "" : "s")" + (`repeat` > 1 ? ", \(`repeat`) runs each" : "")
