@@ -79,7 +79,7 @@ struct QEMUProcessMachine: RunningMachine {
         var lastError = ""
         var loading = false
         while ContinuousClock.now < deadline && !loading {
-            guard kill(pid, 0) == 0 else { throw .snapshotRestoreFailed("QEMU ended before it took the snapshot") }
+            guard ProcessProgress.sample(pid: pid) != nil else { throw .snapshotRestoreFailed("QEMU ended before it took the snapshot") }
             do {
                 try qmp.execute("migrate-set-capabilities", arguments: QEMUCommandLine.ignoreSharedMemoryCapability)
                 try qmp.execute("migrate-incoming", arguments: ["uri": .string(QEMUCommandLine.incomingURI(file: snapshotState))])
@@ -95,7 +95,7 @@ struct QEMUProcessMachine: RunningMachine {
             }
         }
         while ContinuousClock.now < deadline {
-            guard kill(pid, 0) == 0 else { throw .snapshotRestoreFailed("QEMU ended while loading the snapshot") }
+            guard ProcessProgress.sample(pid: pid) != nil else { throw .snapshotRestoreFailed("QEMU ended while loading the snapshot") }
             do {
                 let status = try qmp.execute("query-status")
                 switch status["status"]?.string {

@@ -88,7 +88,7 @@ struct SnapshotMaker {
         // The channel stays connected until QEMU has ended: a guest that saw its host end close would carry that
         // into the snapshot.
         let (hello, channelFD) = try await Self.onThread { () throws(SnapshotError) -> (Hello, Int32) in
-            guard let fd = channel.accept(timeout: timeout, cancelled: { kill(pid, 0) != 0 }) else {
+            guard let fd = channel.accept(timeout: timeout, cancelled: { ProcessProgress.sample(pid: pid) == nil }) else {
                 throw .boot("QEMU did not connect the command channel")
             }
             do throws(SnapshotError) {
@@ -106,7 +106,7 @@ struct SnapshotMaker {
             throw .save("\(error)")
         }
         async let stream = Self.onThreadResult { () throws(SnapshotError) -> (UInt64, String) in
-            guard let fd = migration.accept(timeout: .seconds(30), cancelled: { kill(pid, 0) != 0 }) else {
+            guard let fd = migration.accept(timeout: .seconds(30), cancelled: { ProcessProgress.sample(pid: pid) == nil }) else {
                 throw .save("QEMU did not connect to the migration socket")
             }
             defer { close(fd) }

@@ -8,13 +8,15 @@ extension SerializedIntegrationTests {
 @Suite struct DetachedSandboxTests {
     let runtime = "/tmp/ksand-t-\(UUID().uuidString.prefix(8))"
 
-    func ksand(_ arguments: [String], limit: Double = 120) async throws -> KsandProcess.Result {
-        try await KsandProcess.run(arguments, limit: limit, environment: ["KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository)
+    func ksand(_ arguments: [String], limit: Double = 120, marker: String? = nil) async throws -> KsandProcess.Result {
+        try await KsandProcess.run(arguments, limit: limit, environment: ["KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository, marker: marker)
     }
 
-    /// Starts a detached sandbox marked with `marker`; returns when ksand does (the guest's init is up).
-    func start(_ name: String, marker: String, options: [String] = [], _ command: [String]) async throws -> KsandProcess.Result {
-        try await ksand(["run", "--detach", "--name", name, "--kernel", "built", "--accel", "tcg", "--append", marker] + options + ["--"] + command)
+    /// Starts a detached sandbox marked with `marker` on `backend`; returns when ksand does (the guest's init is up).
+    func start(_ name: String, marker: String, backend: String = "qemu", options: [String] = [], _ command: [String]) async throws -> KsandProcess.Result {
+        try await ksand(
+            ["run", "--detach", "--name", name, "--kernel", "built", "--accel", "tcg"] + KsandProcess.backendOptions(backend)
+                + KsandProcess.markerOptions(marker, backend: backend) + options + ["--"] + command, marker: marker)
     }
 
     func directory(_ name: String) -> String { runtime + "/sandboxes/" + name }
@@ -111,7 +113,7 @@ extension SerializedIntegrationTests {
         let marker = KsandProcess.marker()
         defer { cleanUp(marker) }
         // The command ignores SIGTERM and the init's grace is long: the guest never powers off by itself.
-        let started = try await start("stubborn", marker: marker, options: ["--backend", backend, "--grace", "600"],
+        let started = try await start("stubborn", marker: marker, backend: backend, options: ["--grace", "600"],
                                 ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         try waitFor("the command to ignore SIGTERM") { read("stubborn", "stdout") == "ready\n" }
@@ -148,7 +150,7 @@ extension SerializedIntegrationTests {
             os.rename('\(shared)/big.part', '\(shared)/big')
             print('done', flush=True)
             """
-        let started = try await start("writer", marker: marker, options: ["--backend", backend, "--rw", shared, "--grace", "120"], ["python3", "-c", writer])
+        let started = try await start("writer", marker: marker, backend: backend, options: ["--rw", shared, "--grace", "120"], ["python3", "-c", writer])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         try waitFor("the first blocks") { ((try? FileManager.default.attributesOfItem(atPath: shared + "/big.part")[.size] as? Int) ?? 0) >= 2 << 20 }
         let stop = try await ksand(["stop", "writer", "--stall", "1", "--keep", "-v"], limit: 300)

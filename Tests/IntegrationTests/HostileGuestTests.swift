@@ -34,8 +34,9 @@ extension SerializedIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         var peak = 0, atFive: Int?
         let result = try await KsandProcess.run(
-            ["run", "--kernel", "built", "--accel", "tcg", "--backend", backend, "--append", "ksand.hostile=" + mode, "--append", marker] + options + ["--", "true"],
-            limit: limit, environment: ["KSAND_INIT": hostileInit, "KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository
+            ["run", "--kernel", "built", "--accel", "tcg"] + KsandProcess.backendOptions(backend) + ["--append", "ksand.hostile=" + mode]
+                + KsandProcess.markerOptions(marker, backend: backend) + options + ["--", "true"],
+            limit: limit, environment: ["KSAND_INIT": hostileInit, "KSAND_RUNTIME_DIR": runtime], directory: KsandProcess.repository, marker: marker
         ) { process in
             let started = Date()
             var interrupted = false

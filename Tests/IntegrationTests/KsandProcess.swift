@@ -32,11 +32,27 @@ struct KsandProcess {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    /// A unique kernel argument that marks this run's QEMU in the process table.
-    /// Each backend boots the same sandboxes: direct QEMU, and libvirt (by default its embedded driver: no daemon).
-    static let backends = ["qemu", "libvirt"]
+    /// Each backend boots the same sandboxes: direct QEMU starting from the snapshot of its machine's boot (the
+    /// default), direct QEMU booting (`qemu-cold`: `--cold`), and libvirt (by default its embedded driver: no daemon).
+    static let backends = ["qemu", "qemu-cold", "libvirt"]
 
+    /// The `ksand run` options that select `backend` (one of ``backends``).
+    static func backendOptions(_ backend: String) -> [String] {
+        backend == "qemu-cold" ? ["--backend", "qemu", "--cold"] : ["--backend", backend]
+    }
+
+    /// A unique text that marks this run's QEMU in the process table (see ``markerOptions(_:backend:)``).
     static func marker() -> String { "ksand.test=\(UUID().uuidString.prefix(8))" }
+
+    /// How a run's QEMU carries `marker`: direct QEMU inherits ksand's environment (``run`` puts the marker there),
+    /// so the kernel command line, which is part of a snapshot's key, stays the same from run to run; libvirt starts
+    /// QEMU with an environment of its own, so there the marker is a kernel argument.
+    static func markerOptions(_ marker: String, backend: String) -> [String] {
+        backend == "libvirt" ? ["--append", marker] : []
+    }
+
+    /// The environment variable ``run`` sets to its `marker`.
+    static let markerVariable = "KSAND_TEST_MARKER"
 
     /// A ksand still running, for a test that watches or signals it meanwhile.
     struct Running: Sendable {
@@ -59,9 +75,10 @@ struct KsandProcess {
     /// is called once it has started, while its output is being read; the limit counts from its return.
     static func run(
         _ arguments: [String], stdin: FileHandle? = nil, limit: Double = 120, environment: [String: String] = [:],
-        directory: String? = nil, duringRun: ((Running) async -> Void)? = nil
+        directory: String? = nil, marker: String? = nil, duringRun: ((Running) async -> Void)? = nil
     ) async throws -> Result {
         var updates: [Environment.Key: String?] = [:]
+        if let marker { updates[Environment.Key(stringLiteral: markerVariable)] = marker }
         for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
         let input = try stdin.map { FileDescriptor(rawValue: $0.fileDescriptor) } ?? FileDescriptor.open("/dev/null", .readOnly)
         defer { if stdin == nil { try? input.close() } }
@@ -114,19 +131,21 @@ struct KsandProcess {
 
     /// QEMU processes whose command line contains `marker` (left behind if ksand failed to reap them).
     static func qemuProcesses(containing marker: String) -> [Int32] {
-        processes { $0.contains("qemu") && $0.contains(marker) }
+        processes { $0.split(separator: "\0", maxSplits: 1).first?.contains("qemu-system") == true && $0.contains(marker) }
     }
 
-    /// Processes whose command line contains `text`.
+    /// Processes whose command line (or, for `marker`s, environment) contains `text`.
     static func processes(containing text: String) -> [Int32] {
         processes { $0.contains(text) }
     }
 
+    /// Matches a process's command line followed by its environment (both NUL-separated).
     private static func processes(where matches: (String) -> Bool) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             guard pid != getpid(), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return false }
-            return matches(String(decoding: data, as: UTF8.self))
+            let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+            return matches(String(decoding: data + [0] + environment, as: UTF8.self))
         }
     }
 }

@@ -21,10 +21,10 @@ extension SerializedIntegrationTests {
         }
         let marker = KsandProcess.marker()
         let script = "echo hi > \"\(shared)/f\" && echo there > \"\(other)/g\" && echo x > \"\(overlaid)/h\" && cat \"\(overlaid)/h\""
-        let result = try await KsandProcess.run([
-            "run", "--accel", "tcg", "--backend", backend, "--append", marker, "--rw", shared, "--rw", other, "--overlay", overlaid,
-            "--", "sh", "-c", script,
-        ])
+        let result = try await KsandProcess.run(
+            ["run", "--accel", "tcg"] + KsandProcess.backendOptions(backend) + KsandProcess.markerOptions(marker, backend: backend)
+                + ["--rw", shared, "--rw", other, "--overlay", overlaid, "--", "sh", "-c", script],
+            marker: marker)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.text == "x\n")
         #expect(try String(contentsOfFile: shared + "/f", encoding: .utf8) == "hi\n")
@@ -62,9 +62,9 @@ extension SerializedIntegrationTests {
         }
         defer { if let root = connect.last?.split(separator: "=", maxSplits: 1).last { try? FileManager.default.removeItem(atPath: String(root)) } }
         let result = try await KsandProcess.run(
-            ["run", "--kernel", kernelDirectory + "/bzImage", "--accel", "tcg", "--backend", backend] + connect
-                + ["--append", marker, "-v", "--", "uname", "-r"],
-            environment: ["KSAND_CACHE_DIR": scratch + "/cache,1", "KSAND_RUNTIME_DIR": runtime])
+            ["run", "--kernel", kernelDirectory + "/bzImage", "--accel", "tcg"] + KsandProcess.backendOptions(backend) + connect
+                + KsandProcess.markerOptions(marker, backend: backend) + ["-v", "--", "uname", "-r"],
+            environment: ["KSAND_CACHE_DIR": scratch + "/cache,1", "KSAND_RUNTIME_DIR": runtime], marker: marker)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(!result.text.isEmpty)
         // -v names the images QEMU loads: both from the comma cache. microvm: its config was found beside it, and

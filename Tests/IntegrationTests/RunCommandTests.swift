@@ -10,8 +10,8 @@ extension SerializedIntegrationTests {
              duringRun: ((KsandProcess.Running) async -> Void)? = nil) async throws -> (KsandProcess.Result, marker: String) {
         let marker = KsandProcess.marker()
         let result = try await KsandProcess.run(
-            ["run", "--accel", "tcg", "--backend", backend, "--append", marker] + options + ["--"] + command, stdin: stdin, limit: limit,
-            duringRun: duringRun)
+            ["run", "--accel", "tcg"] + KsandProcess.backendOptions(backend) + KsandProcess.markerOptions(marker, backend: backend) + options
+                + ["--"] + command, stdin: stdin, limit: limit, marker: marker, duringRun: duringRun)
         #expect(KsandProcess.qemuProcesses(containing: marker).isEmpty, "a QEMU process was left behind")
         return (result, marker)
     }
