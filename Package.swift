@@ -138,7 +138,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         // libvirt for real: errors, URIs, the embedded root, domain XML against libvirt's schema, guests on the embedded driver.
         .testTarget(name: "LibvirtBackendTests", dependencies: ["LibvirtBackend", "KsandFoundation"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "KernelConfig", "KsandFoundation", "QEMU", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ContentHash", "KernelConfig", "KsandFoundation", "QEMU", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "KsandFoundation", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "ProjectFile", "ToolRunner"]),
         // The CI recipes users copy (ci/recipes/), checked by the real linters of ci/python-tools.sh's venv.

@@ -25,7 +25,7 @@ PHASES = ["vmm", "kernel", "init", "command", "shutdown", "teardown", "total"]
 
 def run_once(ksand, accel, backend_arguments, json_path):
     started = time.monotonic()
-    result = subprocess.run([ksand, "run", "--accel", accel, *backend_arguments, "--json", json_path, "--", "true"],
+    result = subprocess.run([ksand, "run", "--accel", accel, *(["--cold"] if not backend_arguments else []), *backend_arguments, "--json", json_path, "--", "true"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.monotonic() - started
     if result.returncode != 0:

@@ -20,7 +20,7 @@ MAKE_ARRAY = "echo md0 > /sys/module/md_mod/parameters/new_array"
 
 def boot(ksand, kernel, command, extra=()):
     with tempfile.NamedTemporaryFile(suffix=".json") as report:
-        seconds, _ = run([ksand, "run", "--accel", "tcg", "--kernel", kernel, "--json", report.name, *extra, "--", *command])
+        seconds, _ = run([ksand, "run", "--cold", "--accel", "tcg", "--kernel", kernel, "--json", report.name, *extra, "--", *command])
         with open(report.name) as f:
             result = json.load(f)
     return seconds, result["phases"]

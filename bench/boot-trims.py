@@ -11,32 +11,11 @@ kernels of each patch in turn, alternating which goes first. Prints the medians 
 """
 import argparse, json, os, statistics, sys, tempfile
 
-from ksandbench import REPO, run
-
-SERIES = os.path.join(REPO, "patches", "series")
-
-
-def series_patches():
-    with open(SERIES) as f:
-        return [line.split()[0] for line in f if line.strip() and not line.lstrip().startswith("#")]
-
-
-def kernel_for(ksand, patches, directory):
-    """The bzImage of the series cut after `patches` (a series file of its own beside links to the patches)."""
-    prefix = os.path.join(directory, f"prefix-{len(patches)}")
-    os.makedirs(prefix, exist_ok=True)
-    for name in patches:
-        link = os.path.join(prefix, name)
-        if not os.path.exists(link):
-            os.symlink(os.path.join(REPO, "patches", name), link)
-    with open(os.path.join(prefix, "series"), "w") as f:
-        f.write("".join(name + "\n" for name in patches))
-    return run([ksand, "kernel", "build", "--series", os.path.join(prefix, "series"), "--print-path"])[1].strip()
-
+from ksandbench import REPO, kernel_for, run, series_patches
 
 def boot(ksand, kernel):
     with tempfile.NamedTemporaryFile(suffix=".json") as report:
-        seconds, _ = run([ksand, "run", "--accel", "tcg", "--kernel", kernel, "--json", report.name, "--", "true"])
+        seconds, _ = run([ksand, "run", "--cold", "--accel", "tcg", "--kernel", kernel, "--json", report.name, "--", "true"])
         with open(report.name) as f:
             phases = json.load(f)["phases"]
     return {"wall": seconds, "kernel": phases["kernel"], "boot": phases["vmm"] + phases["kernel"] + phases["init"]}
@@ -55,7 +34,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ksand-bench-trims-") as directory:
         for name in chosen:
             if name not in patches:
-                sys.exit(f"{name} is not in {SERIES}")
+                sys.exit(f"{name} is not in patches/series")
             index = patches.index(name)
             before = kernel_for(args.ksand, patches[:index], directory)
             after = kernel_for(args.ksand, patches[:index + 1], directory)

@@ -50,7 +50,7 @@ def edit_md_patch(project):
 
 
 def kernel_phase_ms(ksand, env, kernel, report):
-    argv = [ksand, "run", "--accel", "tcg", "--json", report] + (["--kernel", kernel] if kernel else []) + ["--", "true"]
+    argv = [ksand, "run", "--cold", "--accel", "tcg", "--json", report] + (["--kernel", kernel] if kernel else []) + ["--", "true"]
     seconds, _ = run(argv, env)
     with open(report) as f:
         phases = json.load(f)["phases"]

@@ -38,10 +38,10 @@ def main():
     ksand_times, vng_times = [], []
     report = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
     # One untimed run each: ksand fills its caches (initramfs, unpacked kernel), vng its own.
-    timed([args.ksand, "run", "--accel", "tcg", "--kernel", kernel, "--", "true"])
+    timed([args.ksand, "run", "--cold", "--accel", "tcg", "--kernel", kernel, "--", "true"])
     timed([args.vng, "--run", kernel, "--disable-kvm", "--", "true"])
     for round_number in range(args.runs):
-        ksand_times.append(timed([args.ksand, "run", "--accel", "tcg", "--kernel", kernel, "--json", report, "--", "true"]))
+        ksand_times.append(timed([args.ksand, "run", "--cold", "--accel", "tcg", "--kernel", kernel, "--json", report, "--", "true"]))
         with open(report) as f:
             for name, seconds in json.load(f)["phases"].items():
                 phases.setdefault(name, []).append(seconds)

@@ -1,7 +1,9 @@
 /// Renders a timeline as an aligned text table, one phase per line, milliseconds.
 public enum TimelineTable {
     public static func render(_ timeline: Timeline) -> String {
-        var rows = Timeline.Phase.allCases.map { phase in
+        // A booted run has no restore phase; a restored one has no vmm and kernel phases.
+        let shown = Timeline.Phase.allCases.filter { timeline.start == .snapshot ? ($0 != .vmm && $0 != .kernel) : $0 != .restore }
+        var rows = shown.map { phase in
             let name = phase.rawValue.padding(toLength: 9)
             guard let seconds = timeline.phases[phase] else { return "  \(name)        -" }
             let ms = String(Int((seconds * 1000).rounded()))

@@ -164,17 +164,18 @@ final class ChannelRelay: Sendable {
             if !stdinOpen && spec.forwardsStdin { queue(Frame(.stdin, [])) }
             if state.withLock({ $0.pendingTerminate }) { queue(Frame(.terminate)) }
         }
-        if let restoredHello {
-            record { $0.hello = restoredHello }
-            onHello?(restoredHello.listensToPowerButton)
-        }
+        // A restored guest's hello counts from the start; it is ready (onHello) once it runs and has its spec.
+        if let restoredHello { record { $0.hello = restoredHello } }
         while true {
             let (terminate, stopping, released) = state.withLock { state -> (Bool, Bool, Bool) in
                 defer { state.pendingTerminate = false }
                 return (state.pendingTerminate, state.stopRequested, state.specReleased)
             }
             if stopping { return }
-            if released && !specSent { sendSpec() }
+            if released && !specSent {
+                sendSpec()
+                if let restoredHello { onHello?(restoredHello.listensToPowerButton) }
+            }
             if terminate && specSent { queue(Frame(.terminate)) }
             let wantStdin = stdinOpen && specSent && outgoing.count - outgoingStart < 1 << 20
             var polls = [

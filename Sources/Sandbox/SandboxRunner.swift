@@ -70,7 +70,8 @@ public struct SandboxRunner: Sendable {
     /// The snapshot to start `sandbox` from, held; made now when there is none. nil (after a warning when something
     /// failed) when the run boots cold.
     func snapshot(for sandbox: PreparedSandbox) async -> (SnapshotClaim, SnapshotKey)? {
-        guard let store = snapshots, backend.restoresSnapshots, sandbox.restore == nil, let key = sandbox.snapshotKey else { return nil }
+        guard let store = snapshots, backend.restoresSnapshots, sandbox.restore == nil, control.stopReason == nil,
+              let key = sandbox.snapshotKey else { return nil }
         do {
             switch try store.lookup(key) {
             case .found(let claim): return (claim, key)
@@ -86,11 +87,15 @@ public struct SandboxRunner: Sendable {
             let claim = try await store.make(key) { directory throws(SnapshotError) in
                 // A boot that does not reach the hello is bounded like the run itself.
                 let seconds = min(60, sandbox.spec.timeout ?? 60)
-                return try await SnapshotMaker(sandbox: sandbox, key: key, bootTimeout: .milliseconds(Int(seconds * 1000))).make(into: directory)
+                return try await SnapshotMaker(
+                    sandbox: sandbox, key: key, bootTimeout: .milliseconds(Int(seconds * 1000)), cancelled: { [control] in control.stopReason != nil }
+                ).make(into: directory)
             }
             diagnostics?("made the snapshot \(claim.directory) in \(claim.record.makingMilliseconds) ms (boot \(claim.record.bootMilliseconds) ms)")
             return (claim, key)
         } catch {
+            // Asked to stop meanwhile: the cold run that follows sees the request at once and ends as interrupted.
+            if case .interrupted = error { return nil }
             warnings?("could not make a snapshot of this machine (\(error)); booting cold")
             return nil
         }

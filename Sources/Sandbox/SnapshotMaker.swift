@@ -19,6 +19,8 @@ struct SnapshotMaker {
     var key: SnapshotKey
     /// How long the boot may take to reach the hello.
     var bootTimeout: Duration = .seconds(60)
+    /// Says when the run was asked to stop (Ctrl-C, `ksand stop`) meanwhile: the boot is then abandoned.
+    var cancelled: @Sendable () -> Bool = { false }
 
     func make(into directory: String) async throws(SnapshotError) -> SnapshotRecord {
         let runDirectory: String
@@ -85,14 +87,15 @@ struct SnapshotMaker {
         started: ContinuousClock.Instant
     ) async throws(SnapshotError) -> Saved {
         let timeout = bootTimeout
+        let cancelled = self.cancelled
         // The channel stays connected until QEMU has ended: a guest that saw its host end close would carry that
         // into the snapshot.
         let (hello, channelFD) = try await Self.onThread { () throws(SnapshotError) -> (Hello, Int32) in
-            guard let fd = channel.accept(timeout: timeout, cancelled: { ProcessProgress.sample(pid: pid) == nil }) else {
-                throw .boot("QEMU did not connect the command channel")
+            guard let fd = channel.accept(timeout: timeout, cancelled: { cancelled() || ProcessProgress.sample(pid: pid) == nil }) else {
+                throw cancelled() ? .interrupted : .boot("QEMU did not connect the command channel")
             }
             do throws(SnapshotError) {
-                return (try Self.readHello(fd, deadline: started + timeout), fd)
+                return (try Self.readHello(fd, deadline: started + timeout, cancelled: cancelled), fd)
             } catch {
                 close(fd)
                 throw error
@@ -104,6 +107,12 @@ struct SnapshotMaker {
             try qmp.execute("stop")
         } catch {
             throw .save("\(error)")
+        }
+        // The init must wait for its spec after the hello. Whatever it sent meanwhile would be lost with this boot,
+        // and the restored guest would not send it again: such a guest is not snapshotted, it boots cold.
+        let early = Self.pendingBytes(channelFD, settle: .milliseconds(20))
+        if early > 0 {
+            throw .boot("the init sent \(early) more bytes after its hello, before it had its spec")
         }
         async let stream = Self.onThreadResult { () throws(SnapshotError) -> (UInt64, String) in
             guard let fd = migration.accept(timeout: .seconds(30), cancelled: { ProcessProgress.sample(pid: pid) == nil }) else {
@@ -140,10 +149,11 @@ struct SnapshotMaker {
     }
 
     /// Reads frames until the hello; a failure message or a closed channel is the boot's error.
-    static func readHello(_ fd: Int32, deadline: ContinuousClock.Instant) throws(SnapshotError) -> Hello {
+    static func readHello(_ fd: Int32, deadline: ContinuousClock.Instant, cancelled: () -> Bool = { false }) throws(SnapshotError) -> Hello {
         var conversation = GuestConversation()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {
+            if cancelled() { throw .interrupted }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 100) > 0 else { continue }
             let n = read(fd, &buffer, buffer.count)
@@ -151,15 +161,36 @@ struct SnapshotMaker {
             guard n > 0 else { throw .boot("the command channel closed before the init's hello") }
             let events: [GuestConversation.Event]
             do { events = try conversation.receive(buffer[0..<n]) } catch { throw .boot("command channel: \(error)") }
-            for event in events {
+            for (index, event) in events.enumerated() {
                 switch event {
-                case .hello(let hello): return hello
+                case .hello(let hello):
+                    guard index == events.count - 1, conversation.pendingByteCount == 0 else {
+                        throw .boot("the init sent more after its hello, before it had its spec")
+                    }
+                    return hello
                 case .failure(let message): throw .boot("the init failed: \(PrintableText.line(message, limit: 1024))")
                 default: throw .boot("unexpected frame before the hello")
                 }
             }
         }
         throw .boot("no hello from the init in time")
+    }
+
+    /// How many bytes arrive on `fd` within `settle` (read and dropped): none from a guest that waits as it should.
+    static func pendingBytes(_ fd: Int32, settle: Duration) -> Int {
+        let deadline = ContinuousClock.now + settle
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return total }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(max(1, left.seconds * 1000))) > 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return total }
+            total += n
+        }
     }
 
     /// Copies the migration stream to `path` until QEMU closes it, hashing it on the way; synced to disk.

@@ -227,12 +227,15 @@ public enum SnapshotError: Error, CustomStringConvertible, Sendable {
     case cache(String)
     case boot(String)
     case save(String)
+    /// The run was asked to stop while its snapshot was being made.
+    case interrupted
 
     public var description: String {
         switch self {
         case .cache(let reason): "snapshot cache: \(reason)"
         case .boot(let reason): "booting the guest to snapshot it: \(reason)"
         case .save(let reason): "saving the guest's state: \(reason)"
+        case .interrupted: "interrupted while the snapshot was being made"
         }
     }
 }

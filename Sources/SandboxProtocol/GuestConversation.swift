@@ -31,6 +31,9 @@ public struct GuestConversation: Sendable {
     public private(set) var stage: Stage = .awaitingHello
     private var decoder = FrameDecoder()
 
+    /// Bytes received that do not complete a frame yet.
+    public var pendingByteCount: Int { decoder.pendingByteCount }
+
     public init() {}
 
     /// The conversation with a guest restored from a snapshot: its hello was said (and answered later) in the boot

@@ -207,7 +207,7 @@ extension SerializedIntegrationTests {
         defer { cleanUp(marker) }
         // The distro kernel takes seconds to boot under TCG: the interrupt lands before the init is up.
         let result = try await KsandProcess.run(
-            ["run", "--detach", "--name", "slow", "--accel", "tcg", "--append", marker, "--", "sleep", "600"], limit: 120,
+            ["run", "--detach", "--name", "slow", "--accel", "tcg", "--cold", "--append", marker, "--", "sleep", "600"], limit: 120,
             environment: ["KSAND_RUNTIME_DIR": runtime]
         ) { process in
             try? await Task.sleep(for: .milliseconds(1500))

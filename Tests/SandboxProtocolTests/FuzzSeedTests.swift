@@ -40,3 +40,13 @@ import SandboxProtocol
         #expect(try Self.seed("spec-payload.bin") == run[0].payload)
     }
 }
+
+extension FuzzSeedTests {
+    /// The spec as the host sends it: with its wall clock and entropy (spec-payload.bin plus those two fields).
+    @Test func theStampedSpecSeedCarriesClockAndEntropy() throws {
+        let spec = try RunSpec(decoding: try Self.seed("spec-stamped.bin"))
+        #expect(spec.wallClockNanoseconds == 1_796_306_460_073_195_922)
+        #expect(spec.entropy.count == 64 && spec.entropy[1] == 48)
+        #expect(spec.encoded() == (try Self.seed("spec-stamped.bin")))
+    }
+}

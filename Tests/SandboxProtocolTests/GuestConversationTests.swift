@@ -77,3 +77,46 @@ import Testing
         }
     }
 }
+
+@Suite struct RestoredConversationTests {
+    /// A guest restored from a snapshot said its hello in the boot the snapshot was made of: its output may come at
+    /// once, and a hello now is a second one.
+    @Test func aRestoredGuestsOutputComesWithoutAHello() throws {
+        var conversation = GuestConversation(helloAlreadySaid: true)
+        let events = try conversation.receive(Frame(.stdout, Array("x".utf8)).encoded() + Frame(.exit, CommandExit.exited(0).encoded()).encoded())
+        #expect(events == [.stdout(Array("x".utf8)), .exit(.exited(0))])
+        var again = GuestConversation(helloAlreadySaid: true)
+        #expect(throws: FrameError.unexpected("second hello")) {
+            try again.receive(Frame(.hello, Hello(listensToPowerButton: true).encoded()).encoded())
+        }
+    }
+}
+
+@Suite struct RunSpecHostStateTests {
+    @Test func theWallClockAndEntropyGoAcross() throws {
+        var spec = RunSpec(argv: ["true"], environment: [], workingDirectory: "/", uid: 0, gid: 0)
+        spec.wallClockNanoseconds = 1_796_306_460_073_195_922
+        spec.entropy = (0..<64).map { UInt8($0 * 3 & 0xff) }
+        let decoded = try RunSpec(decoding: spec.encoded())
+        #expect(decoded == spec)
+        #expect(decoded.wallClockNanoseconds == 1_796_306_460_073_195_922)
+    }
+
+    @Test func aSpecWithoutThemLeavesTheGuestsOwn() throws {
+        let spec = RunSpec(argv: ["true"], environment: [], workingDirectory: "/", uid: 0, gid: 0)
+        let decoded = try RunSpec(decoding: spec.encoded())
+        #expect(decoded.wallClockNanoseconds == nil && decoded.entropy.isEmpty)
+    }
+
+    /// Tag, 4-byte little-endian length, value: a clock that is not 8 bytes, or more entropy than the init takes, is refused.
+    @Test func aMalformedClockOrTooMuchEntropyIsRefused() {
+        let base = RunSpec(argv: ["true"], environment: [], workingDirectory: "/", uid: 0, gid: 0).encoded()
+        func field(_ tag: UInt8, _ value: [UInt8]) -> [UInt8] {
+            let n = UInt32(value.count)
+            return [tag, UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)] + value
+        }
+        #expect(throws: FrameError.self) { try RunSpec(decoding: base + field(16, [1, 2, 3])) }
+        #expect(throws: FrameError.self) { try RunSpec(decoding: base + field(17, [UInt8](repeating: 7, count: RunSpec.entropyLimit + 1))) }
+        #expect((try? RunSpec(decoding: base + field(17, [UInt8](repeating: 7, count: RunSpec.entropyLimit))))?.entropy.count == RunSpec.entropyLimit)
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import KernelConfig
 import QEMU
 @testable import Sandbox
@@ -130,5 +131,63 @@ import Testing
         #expect {
             try SandboxPreparer.machine(for: .microvm, kernel: Self.kernel(config: ""), accelerator: .kvm, hostTSCKilohertz: nil)
         } throws: { "\($0)".contains("CONFIG_VIRTIO_MMIO") && "\($0)".contains("--machine q35") }
+    }
+}
+
+@Suite struct QEMUSnapshotCommandLineTests {
+    func line(memory: QEMUCommandLine.MemoryBacking, incoming: QEMUCommandLine.Incoming? = nil, machine: QEMUCommandLine.Machine = .microvm) -> [String] {
+        var line = QEMUCommandLine(
+            executable: "qemu", machine: machine, accelerator: .tcg, cpus: 1, memoryMiB: 384, kernel: "k", initrd: nil,
+            kernelArguments: [], shares: [], channelSocket: nil, channelPortName: "p")
+        line.memory = memory
+        line.incoming = incoming
+        return line.arguments
+    }
+
+    /// A snapshot being made: its RAM is a shared file of exactly the guest's size, named by the machine.
+    @Test func aSnapshotsRAMIsASharedFileTheMachineUses() {
+        let argv = line(memory: .file(path: "/cache/snapshot/.making-1/memory", shared: true))
+        #expect(argv.contains("microvm,pit=on,pic=on,rtc=on,memory-backend=ksand-ram"))
+        #expect(argv.contains("memory-backend-file,id=ksand-ram,size=384M,mem-path=/cache/snapshot/.making-1/memory,share=on"))
+        #expect(argv.joined(separator: " ").contains("-m 384M"))
+        #expect(!argv.contains("-incoming"))
+    }
+
+    /// A restore maps it privately and waits for the state over QMP.
+    @Test func aRestoreMapsTheRAMPrivatelyAndWaitsForItsState() {
+        let argv = line(memory: .file(path: "/c,1/memory", shared: false), incoming: .deferred, machine: .q35)
+        #expect(argv.contains("q35,memory-backend=ksand-ram"))
+        #expect(argv.contains("memory-backend-file,id=ksand-ram,size=384M,mem-path=/c,,1/memory,share=off"))
+        #expect(argv.suffix(2) == ["-incoming", "defer"])
+    }
+
+    @Test func anonymousMemoryNamesNoBackend() {
+        let argv = line(memory: .anonymous)
+        #expect(argv.contains("microvm,pit=on,pic=on,rtc=on"))
+        #expect(!argv.contains { $0.contains("memory-backend") })
+    }
+
+    /// `exec:` runs through /bin/sh: every path is one word, whatever it holds.
+    @Test func theStatesPathIsOneShellWord() throws {
+        #expect(QEMUCommandLine.incomingURI(file: "/c/state") == "exec:cat '/c/state'")
+        #expect(QEMUCommandLine.shellQuoted("/a b/it's $HOME;`x`") == "'/a b/it'\\''s $HOME;`x`'")
+        let odd = "/tmp/it's a $(dir);\"x\""
+        let echoed = try ShellEcho.run(QEMUCommandLine.shellQuoted(odd))
+        #expect(echoed == odd)
+    }
+}
+
+/// Runs `printf %s WORD` through /bin/sh, as QEMU runs an `exec:` migration command.
+enum ShellEcho {
+    static func run(_ word: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "printf %s " + word]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }

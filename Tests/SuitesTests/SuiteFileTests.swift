@@ -1,5 +1,6 @@
 import Foundation
 import ProjectFile
+import Sandbox
 import Testing
 import ToolRunner
 @testable import Suites
@@ -117,5 +118,55 @@ import ToolRunner
         #expect(result.errorText.hasPrefix("one\n"))
         #expect(SetupScript.failure(status: result.status, stderr: result.errorText) == "step 2 failed with status 4: exit 4")
         #expect(SetupScript.command(["true"], setup: []) == ["true"])
+    }
+}
+
+@Suite struct SuiteStartTests {
+    func plan(_ text: String) throws -> TestPlan {
+        let suite = try SuiteFile(parsing: text, path: "/p/suites/s.toml")
+        return TestPlan(suites: [suite], projectBudgets: [:], base: SandboxSpec(command: []))
+    }
+
+    /// Cold where a boot budget applies (the boot is what it measures), from the snapshot otherwise; a test's own
+    /// choice wins over its suite's.
+    @Test func testsStartColdWhereTheyCheckTheBootAndFromTheSnapshotElsewhere() throws {
+        let defaults = try plan("""
+            [[test]]
+            name = "plain"
+            command = "true"
+            [[test]]
+            name = "timed"
+            command = "true"
+            [test.budgets.tcg]
+            boot = "2s"
+            [[test]]
+            name = "shutdown-only"
+            command = "true"
+            [test.budgets.tcg]
+            shutdown = "300ms"
+            """)
+        #expect(defaults.items.map(\.start) == [.snapshot, .cold, .snapshot])
+        let chosen = try plan("""
+            [suite]
+            start = "cold"
+            [[test]]
+            name = "a"
+            command = "true"
+            [[test]]
+            name = "b"
+            command = "true"
+            start = "snapshot"
+            [test.budgets.tcg]
+            boot = "2s"
+            """)
+        #expect(chosen.items.map(\.start) == [.cold, .snapshot])
+    }
+
+    @Test func anUnknownStartNamesTheChoices() {
+        #expect {
+            try SuiteFile(parsing: "[[test]]\nname = \"a\"\ncommand = \"true\"\nstart = \"warm\"\n", path: "/p/s.toml")
+        } throws: { error in
+            "\(error)".contains("start = \"warm\"") && "\(error)".contains("\"snapshot\"") && "\(error)".contains("\"cold\"")
+        }
     }
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""`ksand run -- true` started from the snapshot of its machine's boot, against the same run booted (`--cold`), the
+cold boot of the kernel before the boot trims (the series' first patch only), and `vng --run <same bzImage> -- true`,
+interleaved, under TCG.
+
+Usage: bench/snapshot-start.py [--ksand PATH] [--vng PATH] [--runs N]
+
+Builds the project's kernel and the series prefix (or finds them in the kernel cache). Clears the snapshot cache
+first and times the run that makes the snapshot; then each round runs the four in turn, rotating which goes first.
+Prints medians, ratios, the restored run's phase split, and the snapshot's size and making time, as markdown.
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile
+
+from ksandbench import REPO, kernel_for, run, series_patches
+
+
+def ksand_run(ksand, kernel, *options):
+    with tempfile.NamedTemporaryFile(suffix=".json") as report:
+        seconds, _ = run([ksand, "run", "--accel", "tcg", "--kernel", kernel, "--json", report.name, *options, "--", "true"])
+        with open(report.name) as f:
+            document = json.load(f)
+    return seconds, document
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ksand", default=os.path.join(REPO, ".build/release/ksand"))
+    parser.add_argument("--vng", default="vng")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        kernel = run([args.ksand, "kernel", "build", "--print-path"])[1].strip()
+        untrimmed = kernel_for(args.ksand, series_patches()[:1], directory)
+    run([args.ksand, "snapshot", "clear"])
+    first, document = ksand_run(args.ksand, kernel)
+    if document.get("start") != "snapshot":
+        sys.exit("the first run did not start from a snapshot: " + json.dumps(document)[:2000])
+    listing = json.loads(run([args.ksand, "snapshot", "list", "--json"])[1])
+    snapshot = listing["snapshots"][0]
+    # Warm every cache (initramfs, unpacked kernels, vng's own) before timing.
+    ksand_run(args.ksand, untrimmed, "--cold")
+    run([args.vng, "--run", kernel, "--disable-kvm", "--", "true"])
+    kinds = ["restored", "cold", "untrimmed cold", "vng"]
+    walls = {kind: [] for kind in kinds}
+    phases = {}
+    for round_number in range(args.runs):
+        order = kinds[round_number % 4:] + kinds[:round_number % 4]
+        for kind in order:
+            if kind == "vng":
+                seconds, _ = run([args.vng, "--run", kernel, "--disable-kvm", "--", "true"])
+            else:
+                options = [] if kind == "restored" else ["--cold"]
+                seconds, document = ksand_run(args.ksand, untrimmed if kind == "untrimmed cold" else kernel, *options)
+                expected = "snapshot" if kind == "restored" else "cold"
+                if document.get("start") != expected:
+                    sys.exit(f"{kind} run started {document.get('start')}")
+                if kind == "restored":
+                    for name, value in document["phases"].items():
+                        phases.setdefault(name, []).append(value)
+            walls[kind].append(seconds)
+        print(f"round {round_number + 1}: " + ", ".join(f"{kind} {walls[kind][-1]:.2f}s" for kind in kinds), file=sys.stderr)
+    median = {kind: statistics.median(values) for kind, values in walls.items()}
+    print(f"kernel {kernel}; untrimmed (series up to {series_patches()[0]}) {untrimmed}; TCG, {args.runs} interleaved rounds\n")
+    print("| start | median wall | min–max | vs untrimmed cold | vs vng |")
+    print("|---|---|---|---|---|")
+    for kind in kinds:
+        values = walls[kind]
+        print(f"| {kind} | {median[kind]:.3f} s | {min(values):.2f}–{max(values):.2f} | "
+              f"{median[kind] / median['untrimmed cold']:.2f}× | {median[kind] / median['vng']:.3f}× |")
+    print(f"\nrestored vs cold (this kernel): {median['restored'] / median['cold']:.2f}×")
+    order = ["restore", "init", "command", "shutdown", "teardown", "total"]
+    print("restored run's phases (median ms): " + ", ".join(
+        f"{name} {statistics.median(phases[name]) * 1000:.0f}" for name in order if name in phases))
+    record = snapshot["record"]
+    print(f"snapshot: {snapshot['diskBytes'] / (1 << 20):.1f} MiB on disk (memory file {record['memoryBytes'] >> 20} MiB sparse, "
+          f"state {record['stateBytes'] / 1024:.0f} KiB); made in {record['makingMilliseconds']} ms "
+          f"(boot to the init's hello {record['bootMilliseconds']} ms); the first run, which made it, took {first:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
