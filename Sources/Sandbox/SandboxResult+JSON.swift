@@ -21,8 +21,8 @@ extension SandboxResult {
             stop: stopReport)
     }
 
-    /// A run's result as ksand writes and reads it back. One object: `exitStatus`, `accelerator`, `start` (`cold` or
-    /// `snapshot`), `phases` (name →
+    /// A run's result as ksand writes and reads it back. One object: `exitStatus`, `accelerator`, `start` (`snapshot` when
+    /// the run started from one; absent when it booted), `phases` (name →
     /// seconds, only those measured), the outcome's keys (see ``SandboxResult/Outcome``), `boot`, `shutdown` and
     /// `unaccounted` (seconds) when known, `blame`, `console` only when lines were not kept in memory, and `stop`
     /// only when ksand had to stop QEMU.
@@ -86,7 +86,7 @@ extension SandboxResult {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(exitStatus, forKey: .exitStatus)
             try container.encode(accelerator, forKey: .accelerator)
-            try container.encode(start, forKey: .start)
+            if start == .snapshot { try container.encode(start, forKey: .start) }
             try container.encode(phases, forKey: .phases)
             try container.encodeIfPresent(boot, forKey: .boot)
             try container.encodeIfPresent(shutdown, forKey: .shutdown)

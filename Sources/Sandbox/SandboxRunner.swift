@@ -31,6 +31,8 @@ public struct SandboxRunner: Sendable {
     /// Where snapshots of booted guests are kept: a run whose backend can restore one starts from the snapshot of
     /// its machine, making it first when there is none. nil: every run boots cold.
     public var snapshots: SnapshotStore?
+    /// Receives what was done on the way that `-v` shows (a snapshot made, and how long it took).
+    public var notes: (@Sendable (String) -> Void)?
     /// Receives warnings that do not stop the run (a snapshot that could not be made or loaded: the run boots cold).
     public var warnings: (@Sendable (String) -> Void)?
 
@@ -91,7 +93,7 @@ public struct SandboxRunner: Sendable {
                     sandbox: sandbox, key: key, bootTimeout: .milliseconds(Int(seconds * 1000)), cancelled: { [control] in control.stopReason != nil }
                 ).make(into: directory)
             }
-            diagnostics?("made the snapshot \(claim.directory) in \(claim.record.makingMilliseconds) ms (boot \(claim.record.bootMilliseconds) ms)")
+            notes?("made the snapshot \(claim.directory) in \(claim.record.makingMilliseconds) ms (boot \(claim.record.bootMilliseconds) ms)")
             return (claim, key)
         } catch {
             // Asked to stop meanwhile: the cold run that follows sees the request at once and ends as interrupted.

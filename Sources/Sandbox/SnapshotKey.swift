@@ -12,7 +12,7 @@ import QEMU
 /// directories) are not part of the key; the 9p devices' tags and modes are, since the device set must match.
 public struct SnapshotKey: Codable, Equatable, Sendable {
     /// Raised when what a snapshot holds, or how it is made, changes: older snapshots then stop matching.
-    public static let currentFormat = 1
+    public static let currentFormat = 2
 
     /// A file by path and identity.
     public struct File: Codable, Equatable, Sendable {

@@ -121,7 +121,7 @@ extension SuiteReport {
                         BudgetResult(metric: $0.metric.rawValue, limit: $0.limit, measured: $0.measured, passed: $0.passed)
                     },
                     runs: result.runs.map {
-                        Run(passed: $0.passed, problems: $0.problems, start: $0.timeline.start, phases: $0.timeline.phasesBySeconds, status: $0.status,
+                        Run(passed: $0.passed, problems: $0.problems, start: $0.timeline.start == .snapshot ? .snapshot : nil, phases: $0.timeline.phasesBySeconds, status: $0.status,
                             stderr: $0.stderr.isEmpty ? nil : String($0.stderr.suffix(Run.stderrLimit)))
                     },
                     accelerator: result.accelerator, boot: result.timeline.boot, shutdown: result.timeline.shutdownTotal,
@@ -145,8 +145,8 @@ extension SuiteReport {
             }
         }
 
-        /// One run: `passed`, its `problems`, how it `start`ed (`cold` or `snapshot`, absent for cold in older
-        /// reports), `phases`, the command's `status` when it ended (absent when the
+        /// One run: `passed`, its `problems`, `start` (`snapshot` when it started from one, absent when it booted),
+        /// `phases`, the command's `status` when it ended (absent when the
         /// sandbox stopped it, or it never ran: a panic, boot failure, timeout or interrupt), and its `stderr`
         /// (the last ``stderrLimit`` characters) when it wrote any.
         public struct Run: Codable, Equatable, Sendable {

@@ -130,6 +130,7 @@ struct RunCommand: AsyncParsableCommand {
             runner.consoleLogLimit = consoleLogLimit.bytes
             if !cold { runner.snapshots = try SnapshotCommand.store() }
             runner.warnings = { @Sendable warning in report("warning: " + warning) }
+            if verbose { runner.notes = { @Sendable note in report(note) } }
             if let detached { try supervise(detached, prepared: prepared, runner: &runner) }
             result = try await runner.run(prepared)
         } catch {

@@ -118,3 +118,34 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(table.contains("the guest clock saw 156 ms less than the host's total"))
     }
 }
+
+@Suite struct RestoredTimelineTests {
+    /// `ksand run --accel tcg -- true` started from a snapshot of the sandbox kernel's boot, recorded with its
+    /// `--json` report: restore 0.092, init 0.096, command 0.110, shutdown 0.027, teardown 0.006, total 0.329. The
+    /// guest's clock goes on from the snapshot's 0.59 s, so only the host's clock can say what the restore took.
+    @Test func aRestoredRunHasARestorePhaseAndNoBoot() throws {
+        let fixture = try ConsoleFixture(named: "restored-true.log")
+        let timeline = Timeline.compute(lines: fixture.lines, exitedAtHostSeconds: fixture.exitedAt, start: .snapshot)
+        let expected: [Timeline.Phase: Double] = [
+            .restore: 0.092, .`init`: 0.096, .command: 0.110, .shutdown: 0.027, .teardown: 0.006, .total: 0.329,
+        ]
+        for (phase, seconds) in expected {
+            let measured = try #require(timeline.phases[phase], "\(phase) missing")
+            #expect(abs(measured - seconds) < 0.002, "\(phase): \(measured) vs \(seconds)")
+        }
+        #expect(timeline.phases[.vmm] == nil && timeline.phases[.kernel] == nil)
+        #expect(abs(try #require(timeline.boot) - 0.188) < 0.002)
+        #expect(timeline.markedExitStatus == 0)
+        let table = TimelineTable.render(timeline)
+        #expect(table.contains("restore") && !table.contains("vmm") && !table.contains("kernel "))
+    }
+
+    /// The same lines read as a cold boot would make the guest's clock the host's: a "kernel" phase of 0.59 s that
+    /// never happened in this run. The start kind decides.
+    @Test func theStartKindDecidesWhichClockCounts() throws {
+        let fixture = try ConsoleFixture(named: "restored-true.log")
+        let cold = Timeline.compute(lines: fixture.lines, exitedAtHostSeconds: fixture.exitedAt)
+        #expect(cold.phases[.restore] == nil)
+        #expect(cold.boot == nil, "a cold reading has no init-start, so no boot")
+    }
+}
