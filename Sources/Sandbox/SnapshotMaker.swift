@@ -39,6 +39,8 @@ struct SnapshotMaker {
         line.memory = .file(path: memoryPath, shared: true)
         let qmp = QMPClient(socketPath: runDirectory + "/" + PreparedSandbox.qmpSocketName)
         let started = ContinuousClock.now
+        let recorder: ConsoleRecorder
+        do { recorder = try ConsoleRecorder(origin: started, logPath: nil, timestampLog: false) } catch { throw .cache("\(error)") }
         let argv = line.arguments
         let execution: ExecutionResult<Result<Saved, SnapshotError>, SequenceOutput, SequenceOutput>
         do {
@@ -47,17 +49,26 @@ struct SnapshotMaker {
                 input: .none, output: .sequence, error: .sequence
             ) { execution in
                 let pid = execution.processIdentifier.value
-                async let console = QEMUDirectBackend.collect(execution.standardOutput, limit: 256 * 1024)
+                // The console is read as a run reads it, so that a kernel that halts or panics before the hello ends
+                // the wait at once.
+                async let console: Void = {
+                    do {
+                        for try await chunk in execution.standardOutput { chunk.withUnsafeBytes { _ = recorder.consume($0) } }
+                    } catch {}
+                }()
                 async let stderr = QEMUDirectBackend.collect(execution.standardError, limit: 64 * 1024)
                 let saved: Result<Saved, SnapshotError>
                 do throws(SnapshotError) {
-                    saved = .success(try await save(pid: pid, channel: channel, migration: migration, qmp: qmp, statePath: statePath, started: started))
+                    saved = .success(try await save(
+                        pid: pid, channel: channel, migration: migration, qmp: qmp, statePath: statePath, started: started,
+                        guestEnded: { recorder.kernelEndLine }))
                 } catch {
                     kill(pid, SIGKILL)
                     saved = .failure(error)
                 }
-                let (consoleText, stderrText) = await (console, stderr)
-                return saved.mapError { error in Self.explain(error, console: consoleText, stderr: stderrText) }
+                let (_, stderrText) = await (console, stderr)
+                let tail = recorder.snapshot.lines.suffix(5).map(\.text)
+                return saved.mapError { error in Self.explain(error, console: tail, stderr: stderrText) }
             }
         } catch {
             throw .boot("could not run \(argv[0]): \(error)")
@@ -84,7 +95,7 @@ struct SnapshotMaker {
     /// Waits for the hello, pauses the guest, streams its state to `statePath` and ends QEMU.
     private func save(
         pid: pid_t, channel: ChannelListener, migration: ChannelListener, qmp: QMPClient, statePath: String,
-        started: ContinuousClock.Instant
+        started: ContinuousClock.Instant, guestEnded: @escaping @Sendable () -> String?
     ) async throws(SnapshotError) -> Saved {
         let timeout = bootTimeout
         let cancelled = self.cancelled
@@ -95,7 +106,7 @@ struct SnapshotMaker {
                 throw cancelled() ? .interrupted : .boot("QEMU did not connect the command channel")
             }
             do throws(SnapshotError) {
-                return (try Self.readHello(fd, deadline: started + timeout, cancelled: cancelled), fd)
+                return (try Self.readHello(fd, deadline: started + timeout, cancelled: cancelled, guestEnded: guestEnded), fd)
             } catch {
                 close(fd)
                 throw error
@@ -149,11 +160,14 @@ struct SnapshotMaker {
     }
 
     /// Reads frames until the hello; a failure message or a closed channel is the boot's error.
-    static func readHello(_ fd: Int32, deadline: ContinuousClock.Instant, cancelled: () -> Bool = { false }) throws(SnapshotError) -> Hello {
+    static func readHello(
+        _ fd: Int32, deadline: ContinuousClock.Instant, cancelled: () -> Bool = { false }, guestEnded: () -> String? = { nil }
+    ) throws(SnapshotError) -> Hello {
         var conversation = GuestConversation()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {
             if cancelled() { throw .interrupted }
+            if let line = guestEnded() { throw .boot("the guest's kernel ended (\"\(line)\") before the init's hello") }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 100) > 0 else { continue }
             let n = read(fd, &buffer, buffer.count)
@@ -226,12 +240,11 @@ struct SnapshotMaker {
     }
 
     /// `error` with the end of the boot's console and QEMU's own words, which say why a boot did not get there.
-    static func explain(_ error: SnapshotError, console: String, stderr: String) -> SnapshotError {
+    static func explain(_ error: SnapshotError, console tail: [String], stderr: String) -> SnapshotError {
         guard case .boot(let reason) = error else { return error }
         var text = reason
         let qemu = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         if !qemu.isEmpty { text += "; QEMU said: " + PrintableText.line(Array(qemu.utf8), limit: 2048) }
-        let tail = console.split(separator: "\n").suffix(5).map { PrintableText.line(Array($0.utf8), limit: 200) }
         if !tail.isEmpty { text += "; the console ended with: " + tail.joined(separator: " | ") }
         return .boot(text)
     }
