@@ -18,7 +18,7 @@ extension SerializedIntegrationTests {
     func aDetachedDomainIsListedByVirshAndStoppedCleanly() async throws {
         let marker = KsandProcess.marker()
         defer { detached.cleanUp(marker) }
-        let started = try await detached.start("dom", marker: marker, options: ["--backend", "libvirt", "--connect", "qemu:///system"],
+        let started = try await detached.start("dom", marker: marker, backend: "libvirt", options: ["--connect", "qemu:///system"],
                                                ["sh", "-c", "echo started; exec sleep 600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         #expect(started.stderr.contains("libvirt domain"), "stderr: \(started.stderr)")
@@ -44,7 +44,7 @@ extension SerializedIntegrationTests {
         let marker = KsandProcess.marker()
         defer { detached.cleanUp(marker) }
         for name in ["one", "two"] {
-            let started = try await detached.start(name, marker: marker, options: ["--backend", "libvirt"], ["sh", "-c", "echo \(name); exec sleep 600"])
+            let started = try await detached.start(name, marker: marker, backend: "libvirt", ["sh", "-c", "echo \(name); exec sleep 600"])
             #expect(started.status == 0, "stderr: \(started.stderr)")
         }
         #expect(KsandProcess.qemuProcesses(containing: marker).count == 2)
@@ -59,7 +59,7 @@ extension SerializedIntegrationTests {
         let root = NSTemporaryDirectory() + "ksand-libvirt-held-\(UUID().uuidString.prefix(8))"
         let marker = KsandProcess.marker()
         defer { detached.cleanUp(marker); try? FileManager.default.removeItem(atPath: root) }
-        let started = try await detached.start("holder", marker: marker, options: ["--backend", "libvirt", "--connect", "qemu:///embed?root=\(root)"],
+        let started = try await detached.start("holder", marker: marker, backend: "libvirt", options: ["--connect", "qemu:///embed?root=\(root)"],
                                                ["sleep", "600"])
         #expect(started.status == 0, "stderr: \(started.stderr)")
         let second = try await detached.ksand(["run", "--accel", "tcg", "--backend", "libvirt", "--connect", "qemu:///embed?root=\(root)", "--", "true"])
