@@ -143,7 +143,7 @@ public struct QEMUCommandLine: Equatable, Sendable {
     }
 
     /// The migration URI that reads a saved state from `path`.
-    public static func incomingURI(file path: String) -> String { "exec:cat " + shellQuoted(path) }
+    public static func incomingURI(file path: String) -> String { "exec:cat " + ShellWord.quoted(path) }
 
     /// The QMP arguments of `migrate-set-capabilities` that leave shared RAM out of migration streams
     /// (`x-ignore-shared`): a snapshot's RAM stays in its memory file, and its state file holds only the devices'
@@ -152,11 +152,6 @@ public struct QEMUCommandLine: Equatable, Sendable {
         ["capabilities": .array([.object(["capability": .string("x-ignore-shared"), "state": .bool(true)])])]
     }
 
-    /// `text` as one word for /bin/sh, which runs `exec:` migration commands: single quotes, and each `'` inside as
-    /// `'\''`.
-    public static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
 
     /// `text` as one value of a QEMU `key=value,...` option: QEMU's option parser ends a value at a comma and reads
     /// `,,` as a comma that belongs to it. Nothing else needs escaping there (`=`, spaces and non-ASCII bytes are

@@ -16,6 +16,11 @@ public struct KernelImage: Sendable {
     /// Identifies the file's current contents cheaply (device, inode, size, mtime): a cache key part.
     public var fileIdentity: String
 
+    /// A file's identity as cache keys use it: device, inode, size and modification time.
+    static func identity(of info: stat) -> String {
+        "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
     /// Inspects the bzImage at `path`.
     public static func open(_ path: String, modulesRoot: String = "/lib/modules") throws(SandboxError) -> KernelImage {
         let bytes: [UInt8]
@@ -28,7 +33,7 @@ public struct KernelImage: Sendable {
             guard (st.st_mode & S_IFMT) == S_IFREG else {
                 throw SandboxError.kernelUnreadable(path: path, reason: "not a regular file")
             }
-            identity = "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+            identity = KernelImage.identity(of: st)
             bytes = try [UInt8](unsafeUninitializedCapacity: 64 * 1024) { buffer, count in
                 count = try fd.read(into: UnsafeMutableRawBufferPointer(buffer))
             }

@@ -182,12 +182,6 @@ final class RunInProgress: Sendable {
     }
 
     private func acceptOnThread() async -> Int32? {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { [self] in
-                continuation.resume(returning: listener.accept(timeout: .seconds(60), cancelled: { self.machineGone }))
-            }
-            thread.name = "ksand-accept"
-            thread.start()
-        }
+        await BlockingThread.run(named: "ksand-accept") { [self] in listener.accept(timeout: .seconds(60), cancelled: { self.machineGone }) }
     }
 }

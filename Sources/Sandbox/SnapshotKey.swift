@@ -28,7 +28,7 @@ public struct SnapshotKey: Codable, Equatable, Sendable {
         public static func of(_ path: String) -> File? {
             var info = stat()
             guard stat(path, &info) == 0 else { return nil }
-            return File(path: path, identity: "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+            return File(path: path, identity: KernelImage.identity(of: info))
         }
     }
 

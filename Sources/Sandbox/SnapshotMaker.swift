@@ -255,12 +255,6 @@ struct SnapshotMaker {
     }
 
     static func onThreadResult<T: Sendable>(_ work: @escaping @Sendable () throws(SnapshotError) -> T) async -> Result<T, SnapshotError> {
-        await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do throws(SnapshotError) { continuation.resume(returning: .success(try work())) } catch { continuation.resume(returning: .failure(error)) }
-            }
-            thread.name = "ksand-snapshot"
-            thread.start()
-        }
+        await BlockingThread.run(named: "ksand-snapshot") { Result { () throws(SnapshotError) in try work() } }
     }
 }

@@ -251,17 +251,12 @@ struct ValidateCommand: AsyncParsableCommand {
         if minEffectPercent != defaults.minimumRelative * 100 {
             words += ["--min-effect-percent", Self.number(minEffectPercent)]
         }
-        return words.map(Self.shellQuoted).joined(separator: " ")
+        return words.map(ShellWord.quotedIfNeeded).joined(separator: " ")
     }
 
     /// `25` for 25.0, Double's shortest exact form otherwise (`0.01`, `1e-07`).
     static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
-
-    static func shellQuoted(_ word: String) -> String {
-        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@".contains($0) }
-        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     static func selection(_ text: String) -> ClosedRange<Int>? {

@@ -1,5 +1,6 @@
 import Foundation
 import KernelConfig
+import KsandFoundation
 import QEMU
 @testable import Sandbox
 import SandboxProtocol
@@ -170,9 +171,9 @@ import Testing
     /// `exec:` runs through /bin/sh: every path is one word, whatever it holds.
     @Test func theStatesPathIsOneShellWord() throws {
         #expect(QEMUCommandLine.incomingURI(file: "/c/state") == "exec:cat '/c/state'")
-        #expect(QEMUCommandLine.shellQuoted("/a b/it's $HOME;`x`") == "'/a b/it'\\''s $HOME;`x`'")
+        #expect(ShellWord.quoted("/a b/it's $HOME;`x`") == "'/a b/it'\\''s $HOME;`x`'")
         let odd = "/tmp/it's a $(dir);\"x\""
-        let echoed = try ShellEcho.run(QEMUCommandLine.shellQuoted(odd))
+        let echoed = try ShellEcho.run(ShellWord.quoted(odd))
         #expect(echoed == odd)
     }
 }
