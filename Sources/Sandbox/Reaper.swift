@@ -133,8 +133,18 @@ public enum Reaper {
         guard let last = await waitWhileProgressing(target, policy: policy, note: note) else { return report(.sigterm) }
         note("\(target.killStep) (\(last.moving ? "I/O still moving at the cap" : "I/O stalled"))")
         target.kill()
-        while target.progress() != nil { try? await Task.sleep(for: .milliseconds(10)) }
+        while target.progress() != nil { await pause(.milliseconds(10)) }
         return report(.sigkill, moving: last.moving)
+    }
+
+    /// Sleeps between samples. A cancelled stop (its caller saw the VM end) samples every few milliseconds instead,
+    /// without spinning: the target is expected to be gone at the next look.
+    private static func pause(_ interval: Duration) async {
+        if Task.isCancelled {
+            await Task.detached { try? await Task.sleep(for: .milliseconds(5)) }.value
+        } else {
+            try? await Task.sleep(for: interval)
+        }
     }
 
     /// Waits until the target is gone (nil) or its I/O has been still for the stall window or the cap is hit.
@@ -149,7 +159,7 @@ public enum Reaper {
         var lastMovement = clock.now
         note("counters: \(reference)")
         while true {
-            try? await Task.sleep(for: policy.sampleInterval)
+            await pause(policy.sampleInterval)
             guard let current = target.progress() else { return nil }
             let now = clock.now
             if current.ioMoved(since: reference, atLeast: policy.noiseFloorBytes) {

@@ -150,6 +150,10 @@ final class RunInProgress: Sendable {
 
     /// The run's result, once the VM is gone.
     func result(exitedAt: Double, run: MachineRun<ChannelRelay.Outcome?>) async throws(SandboxError) -> SandboxResult {
+        // The VM is gone: the stops and the shutdown watch still in their sampling sleep see that at once instead of
+        // at their next sample (up to 100 ms later, on every run).
+        let watches = [control.pendingPromptStop, control.pendingStop, state.withLock({ $0.shutdownWatch })].compactMap { $0 }
+        for watch in watches { watch.cancel() }
         var stopReport = await control.pendingPromptStop?.value
         if stopReport == nil { stopReport = await control.pendingStop?.value }
         let watchReport = await state.withLock({ $0.shutdownWatch })?.value
