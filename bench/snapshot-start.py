@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """`ksand run -- true` started from the snapshot of its machine's boot, against the same run booted (`--cold`), the
 cold boot of the kernel before the boot trims (the series' first patch only), and `vng --run <same bzImage> -- true`,
-interleaved, under TCG.
+interleaved, under TCG. With --baseline, also the ksand of an earlier commit (built by the caller) booting the kernel
+before the trims: main as it was when the work began, ksand's own overheads included.
 
-Usage: bench/snapshot-start.py [--ksand PATH] [--vng PATH] [--runs N]
+Usage: bench/snapshot-start.py [--ksand PATH] [--baseline PATH] [--vng PATH] [--runs N]
 
 Builds the project's kernel and the series prefix (or finds them in the kernel cache). Clears the snapshot cache
 first and times the run that makes the snapshot; then each round runs the four in turn, rotating which goes first.
@@ -37,6 +38,7 @@ def vng_run(vng, kernel):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ksand", default=os.path.join(REPO, ".build/release/ksand"))
+    parser.add_argument("--baseline", help="an earlier ksand (its ksand-init beside it), run on the untrimmed kernel")
     parser.add_argument("--vng", default="vng")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
@@ -51,15 +53,21 @@ def main():
     snapshot = listing["snapshots"][0]
     # Warm every cache (initramfs, unpacked kernels, vng's own) before timing.
     ksand_run(args.ksand, untrimmed, "--cold")
+    if args.baseline:
+        ksand_run(args.baseline, untrimmed)
     vng_run(args.vng, kernel)
-    kinds = ["restored", "cold", "untrimmed cold", "vng"]
+    kinds = ["restored", "cold", "untrimmed cold"] + (["main before"] if args.baseline else []) + ["vng"]
+    reference = "main before" if args.baseline else "untrimmed cold"
     walls = {kind: [] for kind in kinds}
     phases = {}
     for round_number in range(args.runs):
-        order = kinds[round_number % 4:] + kinds[:round_number % 4]
+        order = kinds[round_number % len(kinds):] + kinds[:round_number % len(kinds)]
         for kind in order:
             if kind == "vng":
                 seconds = vng_run(args.vng, kernel)
+            elif kind == "main before":
+                # That ksand always boots; its JSON has no start.
+                seconds, document = ksand_run(args.baseline, untrimmed)
             else:
                 options = [] if kind == "restored" else ["--cold"]
                 seconds, document = ksand_run(args.ksand, untrimmed if kind == "untrimmed cold" else kernel, *options)
@@ -73,12 +81,12 @@ def main():
         print(f"round {round_number + 1}: " + ", ".join(f"{kind} {walls[kind][-1]:.2f}s" for kind in kinds), file=sys.stderr)
     median = {kind: statistics.median(values) for kind, values in walls.items()}
     print(f"kernel {kernel}; untrimmed (series up to {series_patches()[0]}) {untrimmed}; TCG, {args.runs} interleaved rounds\n")
-    print("| start | median wall | min–max | vs untrimmed cold | vs vng |")
+    print(f"| start | median wall | min–max | vs {reference} | vs vng |")
     print("|---|---|---|---|---|")
     for kind in kinds:
         values = walls[kind]
         print(f"| {kind} | {median[kind]:.3f} s | {min(values):.2f}–{max(values):.2f} | "
-              f"{median[kind] / median['untrimmed cold']:.2f}× | {median[kind] / median['vng']:.3f}× |")
+              f"{median[kind] / median[reference]:.2f}× | {median[kind] / median['vng']:.3f}× |")
     print(f"\nrestored vs cold (this kernel): {median['restored'] / median['cold']:.2f}×")
     order = ["restore", "init", "command", "shutdown", "teardown", "total"]
     print("restored run's phases (median ms): " + ", ".join(
