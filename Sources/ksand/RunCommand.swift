@@ -91,10 +91,12 @@ struct RunCommand: AsyncParsableCommand {
         let identity = user.flatMap(userAndGroup)
         let projectFile: ProjectFile?
         let kernelPath: String?
+        let snapshots: SnapshotStore?
         do {
             projectFile = try project.map { try ProjectFile(contentsOf: absolute($0)) }
                 ?? ProjectFile.find(from: FileManager.default.currentDirectoryPath).map { try ProjectFile(contentsOf: $0) }
             kernelPath = try await resolveKernel(kernel ?? projectFile?.sandbox.kernel, project: projectFile)
+            snapshots = cold ? nil : try SnapshotCommand.store()
         } catch {
             report("error: \(error)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
@@ -128,7 +130,7 @@ struct RunCommand: AsyncParsableCommand {
                 consoleLog: consoleLog, timestampConsoleLog: consoleTimestamps, control: control, diagnostics: diagnostics,
                 backend: machineOptions.sandboxBackend(project: projectFile?.sandbox))
             runner.consoleLogLimit = consoleLogLimit.bytes
-            if !cold { runner.snapshots = try SnapshotCommand.store() }
+            runner.snapshots = snapshots
             runner.warnings = { @Sendable warning in report("warning: " + warning) }
             if verbose { runner.notes = { @Sendable note in report(note) } }
             if let detached { try supervise(detached, prepared: prepared, runner: &runner) }

@@ -18,16 +18,32 @@ struct SnapshotCommand: ParsableCommand {
         subcommands: [List.self, Clear.self]
     )
 
-    static func store() throws -> SnapshotStore {
+    /// A `KSAND_SNAPSHOT_LIMIT` that is not a size.
+    struct LimitError: Error, CustomStringConvertible {
+        var text: String
+        var description: String {
+            "KSAND_SNAPSHOT_LIMIT=\(text): expected a size in bytes, or with K, M or G (e.g. 2G); unset it for the default 2G"
+        }
+    }
+
+    static func store() throws(LimitError) -> SnapshotStore {
         let environment = ProcessInfo.processInfo.environment
         var limit = SnapshotStore.defaultLimitBytes
         if let text = environment["KSAND_SNAPSHOT_LIMIT"], !text.isEmpty {
-            guard let count = ByteCount(argument: text) else {
-                throw ValidationError("KSAND_SNAPSHOT_LIMIT=\(text): expected a size in bytes, or with K, M or G (e.g. 2G)")
-            }
+            guard let count = ByteCount(argument: text) else { throw LimitError(text: text) }
             limit = count.bytes
         }
         return SnapshotStore(cache: .standard(environment: environment), limitBytes: limit)
+    }
+
+    /// The store for `list` and `clear`: a bad limit is reported once, without the usage text, with status 1.
+    static func reportedStore() throws -> SnapshotStore {
+        do {
+            return try store()
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(1)
+        }
     }
 
     struct List: ParsableCommand {
@@ -35,7 +51,7 @@ struct SnapshotCommand: ParsableCommand {
         @Flag(help: "Print JSON instead of a table.") var json = false
 
         func run() throws {
-            let store = try SnapshotCommand.store()
+            let store = try SnapshotCommand.reportedStore()
             let entries = store.entries()
             let total = entries.reduce(0) { $0 + $1.diskBytes }
             if json {
@@ -78,7 +94,7 @@ struct SnapshotCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove every snapshot that no run is restoring from.")
 
         func run() throws {
-            let store = try SnapshotCommand.store()
+            let store = try SnapshotCommand.reportedStore()
             let removed = store.clear()
             print("removed \(removed) snapshot\(removed == 1 ? "" : "s") from \(store.directory)")
         }

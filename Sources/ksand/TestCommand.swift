@@ -84,7 +84,14 @@ struct TestCommand: AsyncParsableCommand {
             report("nothing to run: the plan has fewer tests than there are shards; this shard passes")
             return try write(SuiteReport(results: [], seconds: 0, shard: plan.shard, planned: plan.planned))
         }
-        let runner = SuiteRunner(plan: plan, jobs: parallel, logDirectory: logs.map(absolute), snapshots: cold ? nil : try SnapshotCommand.store())
+        let snapshots: SnapshotStore?
+        do {
+            snapshots = cold ? nil : try SnapshotCommand.store()
+        } catch {
+            report("error: \(error)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
+        let runner = SuiteRunner(plan: plan, jobs: parallel, logDirectory: logs.map(absolute), snapshots: snapshots)
         let trap = SignalTrap { _ in runner.interrupt() }
         let colors = isatty(STDOUT_FILENO) == 1
         report("running \(plan.items.count) test\(plan.items.count == 1 ? "" : "s")" + (`repeat` > 1 ? ", \(`repeat`) runs each" : "")

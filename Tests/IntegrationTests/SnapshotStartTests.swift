@@ -62,6 +62,24 @@ extension SerializedIntegrationTests {
         #expect((listed.first?["diskBytes"] as? Int ?? 0) > 1 << 20)
     }
 
+    @Test func aSnapshotLimitThatIsNotASizeIsRefusedBeforeAnythingStarts() async throws {
+        defer { cleanUp() }
+        let environment = ["KSAND_CACHE_DIR": cache, "KSAND_SNAPSHOT_LIMIT": "lots"]
+        let kernel = await Self.bzImage.value
+        for arguments in [["snapshot", "list"], ["snapshot", "clear"], ["run", "--kernel", kernel, "--accel", "tcg", "--", "true"]] {
+            let result = try await KsandProcess.run(arguments, limit: 60, environment: environment, directory: KsandProcess.repository)
+            #expect(result.status == (arguments[0] == "run" ? 125 : 1), "\(arguments): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains("KSAND_SNAPSHOT_LIMIT=lots") && lines[0].contains("e.g. 2G"),
+                    "\(arguments): \(result.stderr)")
+        }
+        // Refused before preparing: nothing was unpacked or packed into the run's cache.
+        #expect(!FileManager.default.fileExists(atPath: cache + "/initramfs"))
+        // --cold does not use the snapshots, so it does not care.
+        let (cold, _) = try await run(["true"], options: ["--cold"])
+        #expect(cold.status == 0, "stderr: \(cold.stderr)")
+    }
+
     @Test func restoredGuestsDrawTheirOwnRandomNumbersAndKeepTheHostsTime() async throws {
         defer { cleanUp() }
         let command = ["sh", "-c", "cat /proc/sys/kernel/random/uuid; date +%s.%N"]
