@@ -1,7 +1,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <linux/input.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <linux/random.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -98,4 +102,71 @@ int ksand_add_entropy_and_reseed(const unsigned char *bytes, int length) {
     close(fd);
     errno = saved;
     return result;
+}
+
+/// A datagram socket for interface ioctls, with `request` naming `name`.
+static int interface_request(const char *name, struct ifreq *request) {
+    if (strlen(name) >= IFNAMSIZ) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memset(request, 0, sizeof(*request));
+    strncpy(request->ifr_name, name, IFNAMSIZ - 1);
+    return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+static int finish(int fd, int result) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
+int ksand_interface_up(const char *name) {
+    struct ifreq request;
+    int fd = interface_request(name, &request);
+    if (fd < 0) return -1;
+    if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) return finish(fd, -1);
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    return finish(fd, ioctl(fd, SIOCSIFFLAGS, &request));
+}
+
+static int ipv4(const char *text, struct sockaddr *out) {
+    struct sockaddr_in *address = (struct sockaddr_in *)out;
+    memset(address, 0, sizeof(*address));
+    address->sin_family = AF_INET;
+    if (inet_pton(AF_INET, text, &address->sin_addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int ksand_interface_set_address(const char *name, const char *address, int prefix) {
+    if (prefix < 0 || prefix > 32) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct ifreq request;
+    int fd = interface_request(name, &request);
+    if (fd < 0) return -1;
+    if (ipv4(address, &request.ifr_addr) < 0) return finish(fd, -1);
+    if (ioctl(fd, SIOCSIFADDR, &request) < 0) return finish(fd, -1);
+    struct sockaddr_in *mask = (struct sockaddr_in *)&request.ifr_netmask;
+    memset(mask, 0, sizeof(*mask));
+    mask->sin_family = AF_INET;
+    mask->sin_addr.s_addr = htonl(prefix == 0 ? 0 : 0xffffffffu << (32 - prefix));
+    return finish(fd, ioctl(fd, SIOCSIFNETMASK, &request));
+}
+
+int ksand_add_default_route(const char *gateway) {
+    struct rtentry route;
+    memset(&route, 0, sizeof(route));
+    if (ipv4(gateway, &route.rt_gateway) < 0) return -1;
+    ((struct sockaddr_in *)&route.rt_dst)->sin_family = AF_INET;
+    ((struct sockaddr_in *)&route.rt_genmask)->sin_family = AF_INET;
+    route.rt_flags = RTF_UP | RTF_GATEWAY;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    return finish(fd, ioctl(fd, SIOCADDRT, &route));
 }

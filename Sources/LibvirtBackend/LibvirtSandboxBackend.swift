@@ -34,6 +34,11 @@ public struct LibvirtSandboxBackend: SandboxBackend {
     public func run<Body: Sendable>(
         _ sandbox: PreparedSandbox, runDirectory: String, body: @Sendable (any RunningMachine) async throws -> Body
     ) async throws(SandboxError) -> MachineRun<Body> {
+        guard sandbox.spec.network == nil else {
+            throw .backendFailed(
+                backend: name, reason: "--publish and --net are not available on the libvirt backend yet (its user network "
+                    + "cannot forward ports without passt); run them on the direct QEMU backend (--backend qemu)")
+        }
         let uri: String
         let domain: LibvirtDomain
         let console: LibvirtConsoleStream

@@ -69,6 +69,28 @@ public struct QEMUCommandLine: Equatable, Sendable {
     public var memory: MemoryBacking = .anonymous
     /// Start from a saved state instead of booting.
     public var incoming: Incoming?
+    /// A virtio-net interface on QEMU's user-mode network; nil: no network device.
+    public var userNetwork: UserNetwork?
+
+    /// QEMU's user-mode network (slirp): NAT out when not `restricted`, and host ports forwarded in.
+    public struct UserNetwork: Equatable, Sendable {
+        /// `restrict=on`: the guest cannot reach the host or the outside; forwarded ports still come in.
+        public var restricted: Bool
+        /// `hostfwd=` rules: `tcp:127.0.0.1:18080-:8000`.
+        public var hostForwards: [String]
+        /// The network, QEMU's own address on it and its DNS forwarder (`10.0.2.0/24`, `10.0.2.2`, `10.0.2.3`).
+        public var network: String
+        public var host: String
+        public var nameserver: String
+
+        public init(restricted: Bool, hostForwards: [String], network: String, host: String, nameserver: String) {
+            self.restricted = restricted
+            self.hostForwards = hostForwards
+            self.network = network
+            self.host = host
+            self.nameserver = nameserver
+        }
+    }
 
     public init(
         executable: String, machine: Machine, accelerator: Accelerator, cpus: Int, memoryMiB: Int, kernel: String,
@@ -125,6 +147,12 @@ public struct QEMUCommandLine: Equatable, Sendable {
                 "-chardev", "socket,id=channel,path=\(value(channelSocket))",
                 "-device", "virtserialport,chardev=channel,name=\(value(channelPortName))",
             ]
+        }
+        if let userNetwork {
+            var netdev = "user,id=net,restrict=\(userNetwork.restricted ? "on" : "off"),ipv6=off,net=\(value(userNetwork.network))"
+                + ",host=\(value(userNetwork.host)),dns=\(value(userNetwork.nameserver))"
+            for rule in userNetwork.hostForwards { netdev += ",hostfwd=\(value(rule))" }
+            argv += ["-netdev", netdev, "-device", "virtio-net-\(bus),netdev=net"]
         }
         if let qmpSocket {
             // Not `-qmp unix:PATH,…`: there the path is an unnamed first value, which QEMU reads as a key when it

@@ -17,6 +17,9 @@ extension DetachedSandbox {
         public var backend: String?
         public var connectURI: String?
         public var domainUUID: String?
+        /// Published ports as `127.0.0.1:18080->8000/tcp`.
+        public var published: [String]?
+        public var outboundNetwork: Bool?
 
         public init(name: String, state: String, directory: String, exitStatus: Int32? = nil, command: [String]? = nil,
                     startedAt: Double? = nil, supervisorPid: Int32? = nil, qemuPid: Int32? = nil, machine: String? = nil,
@@ -44,6 +47,8 @@ extension DetachedSandbox {
                       command: record?.command, startedAt: record?.startedAt, supervisorPid: record?.supervisor.pid,
                       qemuPid: record?.qemu?.pid, machine: record?.machine, accelerator: record?.accelerator,
                       backend: record.map { $0.backend ?? "qemu" }, connectURI: record?.connectURI, domainUUID: record?.domainUUID)
+            published = record?.published.flatMap { $0.isEmpty ? nil : $0.map(\.description) }
+            outboundNetwork = record?.outboundNetwork
         }
     }
 }

@@ -27,6 +27,10 @@ public struct DetachedSandbox: Sendable {
         /// For a libvirt domain: the connection URI and the domain's UUID, so `virsh -c URI dominfo UUID` finds it.
         public var connectURI: String?
         public var domainUUID: String?
+        /// The host ports forwarded into the guest (`--publish`); nil or empty: none.
+        public var published: [PortPublish]?
+        /// The guest may open connections out (`--net`); nil: it may not.
+        public var outboundNetwork: Bool?
 
         /// Whether ksand itself runs the VM's QEMU, so its QMP socket is in the state directory.
         public var ownsQMP: Bool { backend == nil || backend == "qemu" }

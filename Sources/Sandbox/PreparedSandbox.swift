@@ -51,6 +51,12 @@ public struct PreparedSandbox: Sendable {
             kernelArguments: PreparedSandbox.baseKernelArguments + machineKernelArguments + spec.kernelArguments, shares: shares,
             channelSocket: runDirectory + "/channel.sock", channelPortName: Frame.portName,
             qmpSocket: runDirectory + "/" + PreparedSandbox.qmpSocketName)
+        if let network = spec.network {
+            line.userNetwork = QEMUCommandLine.UserNetwork(
+                restricted: !network.outbound, hostForwards: network.publish.map(\.hostForwardRule),
+                network: SandboxNetwork.Addressing.network, host: SandboxNetwork.Addressing.host,
+                nameserver: SandboxNetwork.Addressing.nameserver)
+        }
         if let restore {
             // The snapshot's RAM mapped privately: this guest's writes are its own, the file stays as it was saved.
             line.memory = .file(path: restore.memoryPath, shared: false)

@@ -28,7 +28,12 @@ public struct SandboxPreparer: Sendable {
         let kernel: KernelImage
         if let path = spec.kernel { kernel = try KernelImage.open(path) } else { kernel = try KernelImage.defaultKernel() }
         let initBinary = try ExecutableLookup.guestInit(environment: environment)
-        let initramfs = try buildInitramfs(kernel: kernel, initBinary: initBinary)
+        if spec.network != nil, let config = kernel.config, !config.isEnabled("CONFIG_VIRTIO_NET") {
+            throw .invalidOption(
+                "--publish and --net need a kernel with CONFIG_VIRTIO_NET; \(kernel.path) does not have it set. Add "
+                    + "CONFIG_VIRTIO_NET=y (with CONFIG_NETDEVICES=y) to its config, or run without a network")
+        }
+        let initramfs = try buildInitramfs(kernel: kernel, initBinary: initBinary, network: spec.network != nil)
         let bootImage = spec.directBoot ? (try DirectBootImage.prepare(kernel, cache: cache) ?? kernel.path) : kernel.path
         let verdict = await AcceleratorProbe(qemuPath: qemuPath, cache: cache)
             .resolve(spec.accelerator, bootImage: bootImage, kernelIdentity: kernel.fileIdentity)
@@ -70,6 +75,12 @@ public struct SandboxPreparer: Sendable {
         }
         if !(spec.terminateGraceSeconds == 0 || DurationLimit.accepts(spec.terminateGraceSeconds)) {
             throw .invalidOption("--grace \(spec.terminateGraceSeconds): must be 0 to \(Int(DurationLimit.longestSeconds)) seconds")
+        }
+        if let network = spec.network {
+            try network.check()
+            for publish in network.publish {
+                if let problem = publish.hostSideProblem() { throw .invalidOption("--publish \(publish): \(problem)") }
+            }
         }
         for path in spec.readWrite + spec.overlays + spec.tmpfs {
             guard path.hasPrefix("/") else { throw .invalidOption("\(path): sandbox paths must be absolute") }
@@ -115,12 +126,16 @@ public struct SandboxPreparer: Sendable {
             workingDirectory: spec.workingDirectory ?? FileManager.default.currentDirectoryPath,
             uid: spec.uid ?? getuid(), gid: spec.gid ?? getgid(), supplementaryGroups: [],
             overlays: spec.overlays, tmpfs: spec.tmpfs, shares: shares, forwardsStdin: spec.forwardStdin,
-            terminateGraceMilliseconds: UInt32(clamping: Int((spec.terminateGraceSeconds * 1000).rounded())))
+            terminateGraceMilliseconds: UInt32(clamping: Int((spec.terminateGraceSeconds * 1000).rounded())),
+            networkAddress: spec.network.map { _ in "\(SandboxNetwork.Addressing.guest)/\(SandboxNetwork.Addressing.prefixLength)" },
+            // Published ports need no route: replies go back on the interface's own network, to QEMU's host address.
+            networkGateway: spec.network?.outbound == true ? SandboxNetwork.Addressing.host : nil,
+            nameservers: spec.network?.outbound == true ? [SandboxNetwork.Addressing.nameserver] : [])
     }
 
     /// Packs (or finds in the cache) the initramfs with the init and, for a modular kernel, its modules.
-    public func buildInitramfs(kernel: KernelImage, initBinary: String) throws(SandboxError) -> String {
-        let request = try initramfsRequest(kernel: kernel, initBinary: initBinary, compression: .none)
+    public func buildInitramfs(kernel: KernelImage, initBinary: String, network: Bool = false) throws(SandboxError) -> String {
+        let request = try initramfsRequest(kernel: kernel, initBinary: initBinary, compression: .none, network: network)
         do {
             return try InitramfsBuilder.build(request, cacheDirectory: FilePath(try cache.subdirectory(""))).path.string
         } catch {
@@ -142,7 +157,9 @@ public struct SandboxPreparer: Sendable {
     }
 
     /// What goes into the initramfs for this kernel: the init, and the modules it cannot run without.
-    func initramfsRequest(kernel: KernelImage, initBinary: String, compression: InitramfsCompression) throws(SandboxError) -> InitramfsRequest {
+    func initramfsRequest(
+        kernel: KernelImage, initBinary: String, compression: InitramfsCompression, network: Bool = false
+    ) throws(SandboxError) -> InitramfsRequest {
         var modules: ModuleSelection?
         let modular = kernel.config.map { $0.isBuiltIn("CONFIG_MODULES") } ?? (kernel.modulesDirectory != nil)
         let allBuiltIn = kernel.config.map { config in SandboxPreparer.requiredSymbols.allSatisfy { config.isBuiltIn($0) } } ?? false
@@ -159,10 +176,14 @@ public struct SandboxPreparer: Sendable {
             }
             modules = ModuleSelection(
                 modulesDirectory: FilePath(directory), kernelRelease: kernel.release,
-                wanted: SandboxPreparer.guestModules, kernelDecompresses: decompresses)
+                wanted: SandboxPreparer.guestModules + (network ? SandboxPreparer.networkModules : []),
+                kernelDecompresses: decompresses)
         }
         return InitramfsRequest(initBinary: FilePath(initBinary), modules: modules, extraFiles: [], compression: compression)
     }
+
+    /// The modules a modular kernel needs for the guest's network interface (`--publish`, `--net`).
+    public static let networkModules = ["virtio_net"]
 
     /// Symbols whose being built in means the initramfs needs no modules.
     static let requiredSymbols = [

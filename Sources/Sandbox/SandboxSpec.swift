@@ -50,6 +50,8 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
     public var maxStopWaitSeconds: Double
     /// When the guest is asked to stop: how long the command's process group has between SIGTERM and SIGKILL.
     public var terminateGraceSeconds: Double
+    /// The guest's network; nil: no network device, only the guest's loopback.
+    public var network: SandboxNetwork?
 
     public init(
         kernel: String? = nil, command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
@@ -57,7 +59,8 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         readWrite: [String] = [], memoryMiB: Int = 512, cpus: Int = 1, accelerator: AcceleratorChoice = .auto,
         machine: MachineChoice = .auto, timeout: Double? = nil, kernelArguments: [String] = [],
         directBoot: Bool = true, qemu: String = "qemu-system-x86_64", forwardStdin: Bool = true,
-        stallWindowSeconds: Double = 2, maxStopWaitSeconds: Double = 300, terminateGraceSeconds: Double = 2
+        stallWindowSeconds: Double = 2, maxStopWaitSeconds: Double = 300, terminateGraceSeconds: Double = 2,
+        network: SandboxNetwork? = nil
     ) {
         self.kernel = kernel
         self.command = command
@@ -80,6 +83,7 @@ public struct SandboxSpec: Codable, Sendable, Equatable {
         self.stallWindowSeconds = stallWindowSeconds
         self.maxStopWaitSeconds = maxStopWaitSeconds
         self.terminateGraceSeconds = terminateGraceSeconds
+        self.network = network
     }
 
     /// The environment a command gets before `--env`: PATH, HOME, USER, LOGNAME, TERM and LANG from the caller

@@ -59,8 +59,11 @@ public struct SnapshotKey: Codable, Equatable, Sendable {
 }
 
 extension PreparedSandbox {
-    /// The key of the snapshot this sandbox would restore from; nil when one of its files cannot be read.
+    /// The key of the snapshot this sandbox would restore from; nil when one of its files cannot be read, or when it
+    /// has a network.
     public var snapshotKey: SnapshotKey? {
+        // A networked machine boots: its user network's state (forwarded ports, connections) is not in any key.
+        guard spec.network == nil else { return nil }
         let line = commandLine(runDirectory: "")
         guard let qemu = SnapshotKey.File.of(qemuPath), let kernel = SnapshotKey.File.of(bootImage),
               let initramfs = SnapshotKey.File.of(initramfs) else { return nil }

@@ -14,8 +14,11 @@ struct GuestInit {
             let spec = try setUp()
             log.marker(.specReceived)
             try HostState.apply(spec)
+            let network = NetworkSetup(spec: spec)
+            try network.configureInterfaces()
             let setup = RootSetup(spec: spec)
             try setup.prepare()
+            try network.installResolver(root: RootSetup.newRoot)
             try setup.switchRoot()
             let command = try CommandLauncher(spec: spec).start(log: log)
             var relay = CommandRelay(

@@ -52,13 +52,20 @@ public struct RunSpec: Equatable, Sendable {
     /// Random bytes from the host that the init mixes into the guest's entropy pool and reseeds its RNG with, so
     /// that guests restored from one snapshot do not draw the same random numbers.
     public var entropy: [UInt8]
+    /// The IPv4 address and prefix of the guest's network interface (`10.0.2.15/24`); nil: the guest has only its
+    /// loopback (which the init always brings up).
+    public var networkAddress: String?
+    /// The default route's gateway; nil: no route beyond the interface's own network.
+    public var networkGateway: String?
+    /// Name servers the init writes into the guest's /etc/resolv.conf (over the host's, which stays as it is).
+    public var nameservers: [String]
 
     public init(
         argv: [String], environment: [String], workingDirectory: String, uid: UInt32, gid: UInt32,
         supplementaryGroups: [UInt32] = [], overlays: [String] = ["/tmp", "/home"], tmpfs: [String] = [],
         shares: [Share] = [], msize: UInt32 = 512 * 1024, forwardsStdin: Bool = true,
         terminateGraceMilliseconds: UInt32 = 2000, hostname: String = "ksand", wallClockNanoseconds: UInt64? = nil,
-        entropy: [UInt8] = []
+        entropy: [UInt8] = [], networkAddress: String? = nil, networkGateway: String? = nil, nameservers: [String] = []
     ) {
         self.argv = argv
         self.environment = environment
@@ -75,6 +82,9 @@ public struct RunSpec: Equatable, Sendable {
         self.hostname = hostname
         self.wallClockNanoseconds = wallClockNanoseconds
         self.entropy = entropy
+        self.networkAddress = networkAddress
+        self.networkGateway = networkGateway
+        self.nameservers = nameservers
     }
 
     /// The most entropy bytes a spec carries (the init's pool takes them in one call).
@@ -83,6 +93,7 @@ public struct RunSpec: Equatable, Sendable {
     private enum Tag: UInt8 {
         case argv = 1, environment, workingDirectory, uid, gid, supplementaryGroup, overlay, tmpfs
         case shareTag, sharePath, shareWritable, msize, forwardsStdin, terminateGrace, hostname, wallClock, entropy
+        case networkAddress, networkGateway, nameserver
     }
 
     /// The payload of a ``Frame/Kind/spec`` frame.
@@ -124,6 +135,9 @@ public struct RunSpec: Equatable, Sendable {
             put(.wallClock, bytes)
         }
         if !entropy.isEmpty { put(.entropy, entropy) }
+        if let networkAddress { put(.networkAddress, networkAddress) }
+        if let networkGateway { put(.networkGateway, networkGateway) }
+        for server in nameservers { put(.nameserver, server) }
         return out
     }
 
@@ -173,6 +187,9 @@ public struct RunSpec: Equatable, Sendable {
                     throw .unexpected("spec: \(value.count) entropy bytes, more than \(RunSpec.entropyLimit)")
                 }
                 entropy = value
+            case .networkAddress: networkAddress = text
+            case .networkGateway: networkGateway = text
+            case .nameserver: nameservers.append(text)
             }
         }
         guard !argv.isEmpty else { throw .truncated("spec: no command") }

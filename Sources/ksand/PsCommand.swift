@@ -45,12 +45,17 @@ struct PsCommand: AsyncParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        var table = [["NAME", "STATE", "UPTIME", "QEMU PID", "COMMAND"] + (verbose ? ["DIRECTORY"] : [])]
+        // The PORTS column appears once a sandbox has published ports.
+        let showPorts = rows.contains { !($0.record?.published ?? []).isEmpty }
+        var table = [["NAME", "STATE", "UPTIME", "QEMU PID"] + (showPorts ? ["PORTS"] : []) + ["COMMAND"] + (verbose ? ["DIRECTORY"] : [])]
         for row in rows {
             let uptime = row.record.map { uptimeText(since: $0.startedAt) } ?? "-"
             let qemu = row.state.isActive ? row.record?.qemu.map { String($0.pid) } ?? "-" : "-"
             let command = row.record.map { $0.command.joined(separator: " ") } ?? "?"
-            table.append([row.sandbox.name, row.state.label, row.state.isActive ? uptime : "-", qemu, command] + (verbose ? [row.sandbox.directory] : []))
+            let published = row.record?.published ?? []
+            let ports = published.isEmpty ? "-" : published.map(\.description).joined(separator: ",")
+            table.append([row.sandbox.name, row.state.label, row.state.isActive ? uptime : "-", qemu] + (showPorts ? [ports] : [])
+                + [command] + (verbose ? [row.sandbox.directory] : []))
         }
         print(render(table), terminator: "")
     }

@@ -77,6 +77,8 @@ extension RunCommand {
         var record = DetachedSandbox.Record(name: sandbox.name, supervisor: me, command: command, startedAt: Date().timeIntervalSince1970)
         record.machine = prepared.machine.rawValue
         record.accelerator = prepared.accelerator.rawValue
+        record.published = prepared.spec.network?.publish
+        record.outboundNetwork = prepared.spec.network?.outbound
         // Known before the VM starts, so that `ksand ps` names the backend of a sandbox that is still booting.
         record.backend = runner.backend.name
         record.connectURI = (runner.backend as? LibvirtSandboxBackend)?.connectURI

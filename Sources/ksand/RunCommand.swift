@@ -40,6 +40,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not put overlays on /tmp and /home.") var noDefaultOverlays = false
     @Option(help: ArgumentHelp("Mount an empty tmpfs at PATH (repeatable).", valueName: "PATH")) var tmpfs: [String] = []
     @Option(help: ArgumentHelp("Share a host directory read-write at the same path (repeatable).", valueName: "DIR")) var rw: [String] = []
+    @Option(name: [.customShort("p"), .customLong("publish")], help: ArgumentHelp(
+        "Forward a host port to a port in the guest (repeatable): the guest gets a network interface that nothing "
+            + "leaves unless --net; the host side listens on 127.0.0.1 unless ADDRESS is given.",
+        valueName: "[ADDRESS:]HOST_PORT:GUEST_PORT[/tcp|/udp]")) var publish: [String] = []
+    @Flag(name: .customLong("net"), help: "Let the guest open connections out, through QEMU's user-mode NAT (name servers too). Without --net or --publish the guest has no network device, only its loopback.") var net = false
     @Option(help: "Copy the kernel's serial console to this file.") var consoleLog: String?
     @Flag(help: "Prefix console-log lines with their host arrival time in seconds.") var consoleTimestamps = false
     @Option(help: ArgumentHelp("The console log's size limit (bytes, or with K, M, G); past it the log says how much it left out.", valueName: "SIZE"))
@@ -69,6 +74,13 @@ struct RunCommand: AsyncParsableCommand {
             report("error: --name \(SandboxError.invalidSandboxName(name))")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
         }
+        do {
+            _ = try Self.network(publish: publish, outbound: net)
+        } catch {
+            // Before a detached sandbox's supervisor starts, and refused like any other setup error.
+            report("error: \(error)")
+            throw ExitCode(SandboxExitCode.setupError.rawValue)
+        }
         if let user, userAndGroup(user) == nil { throw ValidationError("--user \(user): expected UID or UID:GID (numbers)") }
     }
 
@@ -92,11 +104,13 @@ struct RunCommand: AsyncParsableCommand {
         let projectFile: ProjectFile?
         let kernelPath: String?
         let snapshots: SnapshotStore?
+        let network: SandboxNetwork?
         do {
             projectFile = try project.map { try ProjectFile(contentsOf: absolute($0)) }
                 ?? ProjectFile.find(from: FileManager.default.currentDirectoryPath).map { try ProjectFile(contentsOf: $0) }
             kernelPath = try await resolveKernel(kernel ?? projectFile?.sandbox.kernel, project: projectFile)
             snapshots = cold ? nil : try SnapshotCommand.store()
+            network = try Self.network(publish: publish, outbound: net)
         } catch {
             report("error: \(error)")
             throw ExitCode(SandboxExitCode.setupError.rawValue)
@@ -106,7 +120,7 @@ struct RunCommand: AsyncParsableCommand {
             gid: identity?.1, overlays: (noDefaultOverlays ? [] : ["/tmp", "/home"]) + overlay, tmpfs: tmpfs,
             readWrite: rw.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
             directBoot: !noDirectBoot, qemu: qemu, forwardStdin: !noStdin && detached == nil, stallWindowSeconds: stall,
-            maxStopWaitSeconds: maxWait, terminateGraceSeconds: grace)
+            maxStopWaitSeconds: maxWait, terminateGraceSeconds: grace, network: network)
         machineOptions.apply(to: &spec, project: projectFile?.sandbox, timeout: timeout, kernelArguments: kernelArguments)
         let control = RunControl()
         let trap = SignalTrap { _ in control.interrupt(policy: detached?.requestedStopPolicy) }
@@ -191,6 +205,14 @@ struct RunCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("  \(DurationText.milliseconds(call.seconds).padding(toLength: 9, withPad: " ", startingAt: 0)) \(call.name)\n".utf8))
             }
         }
+    }
+
+    /// The guest's network from `--publish` and `--net`; nil when neither is given.
+    static func network(publish: [String], outbound: Bool) throws(SandboxError) -> SandboxNetwork? {
+        guard outbound || !publish.isEmpty else { return nil }
+        var ports: [PortPublish] = []
+        for text in publish { ports.append(try PortPublish(parsing: text)) }
+        return SandboxNetwork(publish: ports, outbound: outbound)
     }
 
     /// A bzImage path as given, or for `built` the cached kernel of the project's current kernel inputs.

@@ -50,3 +50,20 @@ extension FuzzSeedTests {
         #expect(spec.encoded() == (try Self.seed("spec-stamped.bin")))
     }
 }
+
+extension FuzzSeedTests {
+    /// A `--net` run's spec: the stamped spec plus the guest's address, gateway and name server.
+    @Test func theNetworkedSpecSeedCarriesTheGuestsAddressing() throws {
+        let spec = try RunSpec(decoding: try Self.seed("spec-networked.bin"))
+        #expect(spec.networkAddress == "10.0.2.15/24")
+        #expect(spec.networkGateway == "10.0.2.2")
+        #expect(spec.nameservers == ["10.0.2.3"])
+        #expect(spec.encoded() == (try Self.seed("spec-networked.bin")))
+        // Without the network fields the spec is the stamped one: an older init skips the unknown tags.
+        var plain = spec
+        plain.networkAddress = nil
+        plain.networkGateway = nil
+        plain.nameservers = []
+        #expect(plain.encoded() == (try Self.seed("spec-stamped.bin")))
+    }
+}

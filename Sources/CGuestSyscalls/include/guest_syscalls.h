@@ -39,4 +39,15 @@ int ksand_input_read_power_press(int fd);
 /// and reseeds the RNG from it (RNDRESEEDCRNG). Returns 0, or -1 with errno set.
 int ksand_add_entropy_and_reseed(const unsigned char *bytes, int length);
 
+/// Brings the network interface `name` up (SIOCSIFFLAGS with IFF_UP; the loopback gets 127.0.0.1 from the kernel).
+/// Returns 0, or -1 with errno set.
+int ksand_interface_up(const char *name);
+
+/// Gives interface `name` the IPv4 `address` with a `prefix`-bit netmask (SIOCSIFADDR, SIOCSIFNETMASK).
+/// Returns 0, or -1 with errno set (EINVAL for an address that does not parse).
+int ksand_interface_set_address(const char *name, const char *address, int prefix);
+
+/// Adds the IPv4 default route through `gateway` (SIOCADDRT). Returns 0, or -1 with errno set.
+int ksand_add_default_route(const char *gateway);
+
 #endif
